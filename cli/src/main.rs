@@ -1,0 +1,73 @@
+//! `ipam-planner`: pre-deployment review of Calico IP pools and static pod IPs, for CI.
+//!
+//! A thin shell over `ipam_core`: it reads files, calls the engine and prints. Exit status 0
+//! means no error-severity diagnostic (or every conformance case passed), 1 at least one error
+//! (or a failed case), 2 the command itself could not run.
+
+mod args;
+mod conformance;
+mod inputs;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use args::{Command, Format};
+
+fn main() -> ExitCode {
+    let command = match args::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(args::Exit::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(args::Exit::Usage(message)) => {
+            eprintln!("ipam-planner: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match run(command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("ipam-planner: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, String> {
+    let mut stdout = std::io::stdout().lock();
+    let (text, failed) = match command {
+        Command::Check {
+            format,
+            paths,
+            cluster_cidrs: _,
+        } => {
+            let files = inputs::read_manifests(&paths)?;
+            let sources = inputs::sources(&files);
+            let report = ipam_core::check(&sources);
+            let text = match format {
+                Format::Text => output::check_text(&report, &files),
+                Format::Json => output::json(&report),
+                Format::Sarif => output::sarif(&report),
+            };
+            (text, report.has_errors())
+        }
+        Command::Conformance { format, paths } => {
+            let files = inputs::read_corpus(&paths)?;
+            let results = conformance::run_files(&files);
+            let text = match format {
+                Format::Json => output::json(&results),
+                _ => conformance::text(&results),
+            };
+            (text, results.summary.failed > 0)
+        }
+    };
+    // A closed pipe (`| head`) is not an error of ours.
+    let _ = stdout.write_all(text.as_bytes());
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,78 @@
+//! The Calico IPAM rule engine.
+//!
+//! Pure: no I/O, no clocks, no web types. Every entry point takes input texts and returns data,
+//! a result plus diagnostics, never an error for bad user input, and never panics.
+//! `check` and `simulate` return the contract's JSON shapes (`report`), which the CLI prints
+//! and the page's JS API hands out unchanged.
+
+pub mod diagnostic;
+pub mod gorand;
+pub mod ipam;
+pub mod manifest;
+pub mod report;
+pub mod selector;
+pub mod yaml;
+
+pub use diagnostic::{Diagnostic, Fix, ResourceRef, Severity, Summary};
+pub use manifest::{Document, ResourceSummary, Source};
+pub use report::CheckReport;
+
+/// The kinds the planner models, with the API groups they may come from.
+const SUPPORTED_KINDS: &[&str] = &[
+    "IPPool",
+    "IPReservation",
+    "IPAMConfiguration",
+    "IPAMConfig",
+    "Pod",
+    "Namespace",
+    "Node",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "ClusterConfiguration",
+];
+
+/// Everything the planner learned from the input: the documents and what is wrong with them.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn resources(&self) -> Vec<ResourceSummary> {
+        self.documents.iter().map(ResourceSummary::from).collect()
+    }
+}
+
+/// Parses and checks the input texts.
+pub fn analyze(sources: &[Source<'_>]) -> Analysis {
+    let (documents, mut diagnostics) = manifest::parse(sources);
+    for doc in &documents {
+        if !SUPPORTED_KINDS.contains(&doc.kind.as_str()) {
+            diagnostics.push(doc.locate(
+                Diagnostic::info(
+                    "unsupported-kind",
+                    format!(
+                        "kind {} is not modelled by the planner and is ignored",
+                        doc.kind
+                    ),
+                ),
+                doc.node.get("kind"),
+            ));
+        }
+    }
+    diagnostic::sort(&mut diagnostics);
+    Analysis {
+        documents,
+        diagnostics,
+    }
+}
+
+/// `ipam-planner check` and the JS API's `check(text)`.
+pub fn check(sources: &[Source<'_>]) -> CheckReport {
+    CheckReport::new(analyze(sources).diagnostics)
+}
