@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod gorand;
 pub mod ipam;
 pub mod manifest;
+pub mod net;
 pub mod report;
 pub mod selector;
 pub mod yaml;
