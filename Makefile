@@ -1,0 +1,56 @@
+# The README's two set-up commands: `make serve` and `make test`. Both install what is missing
+# first (`make setup`), so a fresh machine of this kind needs nothing else.
+
+SHELL := /bin/bash
+TOOLS ?= /opt/wasm-tools
+export WASM_TOOLS_DIR := $(TOOLS)
+WASM_RUN := $(TOOLS)/bin/wasm-run
+PORT ?= 8080
+# The conformance corpus: the shared copy beside the checkout when there is one (CI), else the
+# copy kept in the repository.
+CONFORMANCE ?= $(if $(wildcard ../shared/conformance/*.jsonl),../shared/conformance,tests/conformance)
+# Corpus files the engine must pass in full; the others are run and reported.
+CONFORMANCE_GATED ?= $(wildcard $(addprefix $(CONFORMANCE)/,$(shell cat tests/conformance-gated.txt 2>/dev/null)))
+
+.PHONY: setup build dist serve test test-native test-conformance test-wasm test-e2e fmt clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	cargo build --release --bins
+
+# The release site: index.html, one .wasm, its JS glue and styles, sealed with a CSP.
+dist: setup
+	$(WASM_RUN) trunk build --release --offline
+	node scripts/csp.mjs dist/index.html
+	@gzip -9c dist/*.wasm | wc -c | awk '{printf "dist: wasm %.1f KB gzipped\n", $$1/1024}'
+
+serve: dist
+	node tests/e2e/serve.mjs dist $(PORT)
+
+test: setup test-native test-conformance test-wasm test-e2e
+	@echo "make test: all passed"
+
+test-native:
+	cargo test --workspace --exclude ipam-web
+
+test-conformance:
+	cargo build --release --bins
+	@echo "conformance corpus: $(CONFORMANCE)"
+	@./target/release/ipam-planner conformance $(CONFORMANCE) | tail -n 1
+	@for f in $(CONFORMANCE_GATED); do \
+	  printf '%s: ' "$$(basename $$f)"; ./target/release/ipam-planner conformance "$$f" | tail -n 40 || exit 1; \
+	done
+
+# The web crate must build for wasm32 (and so must core: no I/O, no native-only dependency).
+test-wasm: dist
+
+test-e2e: dist
+	cd tests/e2e && node --test --test-concurrency=1
+
+fmt:
+	cargo fmt --all
+
+clean:
+	rm -rf dist target

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need, idempotently (a second run takes seconds):
+# the wasm32 toolchain, Trunk, wasm-bindgen-cli and wasm-opt at pinned versions (via
+# setup-toolchain.sh), Debian's Chromium, and the end-to-end tests' npm packages from their lock file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The wasm-bindgen crate version in Cargo.lock decides which wasm-bindgen-cli is installed, so
+# the two can never drift apart.
+if [[ ! -f Cargo.lock ]]; then cargo generate-lockfile; fi
+bash scripts/setup-toolchain.sh
+
+if [[ ! -d tests/e2e/node_modules/playwright-core ]]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund)
+fi
+# Registry access happens here only; every later build runs offline.
+cargo fetch --locked >/dev/null 2>&1 || cargo fetch

@@ -1,0 +1,19 @@
+//! The JS API for docs sites: `check(text)` and `simulate(text)` return plain JS objects with
+//! exactly the JSON shapes of the CLI (the same `ipam_core::report` types, serialized the same way).
+
+use ipam_core::Source;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    // `json_compatible` writes maps as plain objects and `None` as `null`, as JSON does.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// Checks one input text and returns `{diagnostics, summary}`.
+#[wasm_bindgen]
+pub fn check(text: &str) -> JsValue {
+    to_js(&ipam_core::check(&[Source::new(None, text)]))
+}

@@ -1,0 +1,31 @@
+//! The resources the planner read from the input.
+
+use ipam_core::ResourceSummary;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ResourceListProps {
+    pub resources: Vec<ResourceSummary>,
+}
+
+#[function_component(ResourceList)]
+pub fn resource_list(props: &ResourceListProps) -> Html {
+    html! {
+        <div class="resources">
+            <h2 class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2>
+            <table class="resource-table">
+                <thead><tr><th>{ "Kind" }</th><th>{ "Name" }</th><th>{ "Namespace" }</th><th>{ "Line" }</th></tr></thead>
+                <tbody>
+                    { for props.resources.iter().map(|r| html! {
+                        <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}>
+                            <td>{ &r.kind }</td>
+                            <td>{ &r.name }</td>
+                            <td>{ r.namespace.clone().unwrap_or_default() }</td>
+                            <td>{ r.line }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </div>
+    }
+}
