@@ -8,7 +8,8 @@ use crate::storage;
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(|| State::new(storage::load_input().unwrap_or_else(|| EXAMPLE.to_owned())));
+    let state =
+        use_reducer(|| State::new(storage::load_input().unwrap_or_else(|| EXAMPLE.to_owned())));
 
     {
         let text = state.text.clone();
