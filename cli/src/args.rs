@@ -27,6 +27,11 @@ pub enum Command {
         cluster_cidrs: Vec<String>,
         paths: Vec<PathBuf>,
     },
+    Simulate {
+        format: Format,
+        cluster_cidrs: Vec<String>,
+        paths: Vec<PathBuf>,
+    },
     Conformance {
         format: Format,
         paths: Vec<PathBuf>,
@@ -47,7 +52,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, Exit> {
     }
     let allowed: &[Format] = match sub.as_str() {
         "check" => &[Format::Text, Format::Json, Format::Sarif],
-        "conformance" => &[Format::Text, Format::Json],
+        "simulate" | "conformance" => &[Format::Text, Format::Json],
         other => return Err(Exit::Usage(format!("unknown command `{other}`"))),
     };
     let mut format = Format::Text;
@@ -91,6 +96,11 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, Exit> {
     }
     Ok(match sub.as_str() {
         "check" => Command::Check {
+            format,
+            cluster_cidrs,
+            paths,
+        },
+        "simulate" => Command::Simulate {
             format,
             cluster_cidrs,
             paths,

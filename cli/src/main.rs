@@ -53,6 +53,25 @@ fn run(command: Command) -> Result<ExitCode, String> {
             };
             (text, report.has_errors())
         }
+        Command::Simulate {
+            format,
+            paths,
+            cluster_cidrs: _,
+        } => {
+            let files = inputs::read_manifests(&paths)?;
+            let sources = inputs::sources(&files);
+            let (_, simulation) = ipam_core::plan(&sources);
+            let report = ipam_core::SimulationReport::from(&simulation);
+            let text = match format {
+                Format::Json => output::json(&report),
+                _ => output::simulate_text(&simulation, &files),
+            };
+            let failed = report
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == ipam_core::Severity::Error);
+            (text, failed)
+        }
         Command::Conformance { format, paths } => {
             let files = inputs::read_corpus(&paths)?;
             let results = conformance::run_files(&files);

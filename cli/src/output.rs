@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use ipam_core::{CheckReport, Diagnostic, Severity};
+use ipam_core::{CheckReport, Diagnostic, Severity, Simulation};
 use serde::Serialize;
 use serde_json::json;
 
@@ -147,4 +147,132 @@ pub fn sarif(report: &CheckReport) -> String {
 fn sarif_uri(file: &str) -> String {
     let path = file.replace('\\', "/");
     path.strip_prefix("./").unwrap_or(&path).replace(' ', "%20")
+}
+
+/// A view like `calicoctl ipam show --show-blocks`: pools with their utilization, blocks with
+/// their node, tunnel addresses, then every pod; diagnostics last.
+pub fn simulate_text(sim: &Simulation, files: &[InputFile]) -> String {
+    let mut out = String::new();
+    let mut pools = Table::new([
+        "GROUPING",
+        "CIDR",
+        "CAPACITY",
+        "IN USE",
+        "RESERVED",
+        "AVAILABLE",
+        "AFFINITY",
+    ]);
+    for pool in &sim.pools {
+        pools.row([
+            format!("IP Pool {}", pool.name),
+            pool.cidr.clone(),
+            pool.capacity.to_string(),
+            percent(pool.in_use, pool.capacity),
+            percent(pool.reserved, pool.capacity),
+            percent(pool.available, pool.capacity),
+            String::new(),
+        ]);
+        for block in sim.blocks.iter().filter(|b| b.pool == pool.name) {
+            let used = block.used.len() as u128;
+            let size = u128::from(block.size);
+            pools.row([
+                "Block".into(),
+                block.cidr.clone(),
+                size.to_string(),
+                percent(used, size),
+                String::new(),
+                percent(size.saturating_sub(used), size),
+                block.affinity.clone().unwrap_or_else(|| "(none)".into()),
+            ]);
+        }
+    }
+    out.push_str(&pools.render());
+    if !sim.tunnels.is_empty() {
+        let mut tunnels = Table::new(["NODE", "TUNNEL", "ADDRESS"]);
+        for t in &sim.tunnels {
+            tunnels.row([t.node.clone(), t.kind.as_str().to_owned(), t.ip.to_string()]);
+        }
+        out.push('\n');
+        out.push_str(&tunnels.render());
+    }
+    let mut pods = Table::new(["POD", "NODE", "ADDRESSES", "SOURCE", "POOL", "BLOCK", "WHY"]);
+    for p in &sim.pods {
+        let ips: Vec<String> = p.ips.iter().map(ToString::to_string).collect();
+        pods.row([
+            format!("{}/{}", p.namespace, p.name),
+            p.node.clone(),
+            if ips.is_empty() {
+                "-".into()
+            } else {
+                ips.join(",")
+            },
+            format!("{:?}", p.source).to_lowercase(),
+            p.pool.clone().unwrap_or_else(|| "-".into()),
+            p.block.clone().unwrap_or_else(|| "-".into()),
+            p.explanation.clone(),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&pods.render());
+    let report = CheckReport::new(sim.diagnostics.clone());
+    if !report.diagnostics.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&check_text(&report, files));
+    out
+}
+
+fn percent(part: u128, whole: u128) -> String {
+    if whole == 0 {
+        return format!("{part}");
+    }
+    // Integer arithmetic keeps 128-bit IPv6 counts exact.
+    let tenths = part.saturating_mul(1000) / whole;
+    format!("{part} ({}.{}%)", tenths / 10, tenths % 10)
+}
+
+/// A plain left-aligned text table with `|` separators, like calicoctl prints.
+struct Table<const N: usize> {
+    rows: Vec<[String; N]>,
+}
+
+impl<const N: usize> Table<N> {
+    fn new(header: [&str; N]) -> Table<N> {
+        Table {
+            rows: vec![header.map(str::to_owned)],
+        }
+    }
+
+    fn row(&mut self, cells: [String; N]) {
+        self.rows.push(cells);
+    }
+
+    fn render(&self) -> String {
+        let widths: Vec<usize> = (0..N)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let rule: String = widths
+            .iter()
+            .map(|w| format!("+{}", "-".repeat(w + 2)))
+            .collect::<String>()
+            + "+\n";
+        let mut out = rule.clone();
+        for (index, row) in self.rows.iter().enumerate() {
+            for (cell, width) in row.iter().zip(&widths) {
+                let _ = write!(out, "| {cell:<width$} ");
+            }
+            out.push_str("|\n");
+            if index == 0 {
+                out.push_str(&rule);
+            }
+        }
+        out.push_str(&rule);
+        out
+    }
 }

@@ -38,6 +38,18 @@ pub struct ResourceRef {
 pub struct Fix {
     pub description: String,
     pub replacement: String,
+    /// Where `replacement` goes in the input, for front ends that apply the fix to the text
+    /// (the page's "apply" button). Not part of the contract's JSON.
+    #[serde(skip)]
+    pub edit: Option<TextEdit>,
+}
+
+/// Replace the text from `start` up to `end` (exclusive; equal for an insertion) with `new_text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub start: Pos,
+    pub end: Pos,
+    pub new_text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -106,7 +118,20 @@ impl Diagnostic {
         self.fix = Some(Fix {
             description: description.into(),
             replacement: replacement.into(),
+            edit: None,
         });
+        self
+    }
+
+    /// Attaches the text edit that applies the fix (call after `with_fix`).
+    pub fn with_edit(mut self, start: Pos, end: Pos, new_text: impl Into<String>) -> Diagnostic {
+        if let Some(fix) = &mut self.fix {
+            fix.edit = Some(TextEdit {
+                start,
+                end,
+                new_text: new_text.into(),
+            });
+        }
         self
     }
 }

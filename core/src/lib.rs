@@ -12,11 +12,13 @@ pub mod manifest;
 pub mod net;
 pub mod report;
 pub mod selector;
+pub mod simulate;
 pub mod yaml;
 
-pub use diagnostic::{Diagnostic, Fix, ResourceRef, Severity, Summary};
+pub use diagnostic::{Diagnostic, Fix, ResourceRef, Severity, Summary, TextEdit};
 pub use manifest::{Document, ResourceSummary, Source};
-pub use report::CheckReport;
+pub use report::{CheckReport, SimulationReport};
+pub use simulate::Simulation;
 
 /// The kinds the planner models, with the API groups they may come from.
 const SUPPORTED_KINDS: &[&str] = &[
@@ -76,4 +78,21 @@ pub fn analyze(sources: &[Source<'_>]) -> Analysis {
 /// `ipam-planner check` and the JS API's `check(text)`.
 pub fn check(sources: &[Source<'_>]) -> CheckReport {
     CheckReport::new(analyze(sources).diagnostics)
+}
+
+/// The cluster run: what Calico would allocate for the input, with the check's diagnostics.
+///
+/// Not yet wired to the allocator: returns no allocations, only the analysis' diagnostics.
+pub fn plan(sources: &[Source<'_>]) -> (Analysis, Simulation) {
+    let analysis = analyze(sources);
+    let simulation = Simulation {
+        diagnostics: analysis.diagnostics.clone(),
+        ..Simulation::default()
+    };
+    (analysis, simulation)
+}
+
+/// `ipam-planner simulate` and the JS API's `simulate(text)`.
+pub fn simulate(sources: &[Source<'_>]) -> SimulationReport {
+    SimulationReport::from(&plan(sources).1)
 }

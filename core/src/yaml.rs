@@ -17,10 +17,10 @@ pub struct Pos {
 }
 
 impl Pos {
-    fn from_span(span: &Span) -> Pos {
+    fn from_marker(marker: &saphyr_parser::Marker) -> Pos {
         Pos {
-            line: saturate(span.start.line()),
-            column: saturate(span.start.col() + 1),
+            line: saturate(marker.line()),
+            column: saturate(marker.col() + 1),
         }
     }
 }
@@ -29,11 +29,13 @@ fn saturate(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// One YAML node with the position of its first character.
+/// One YAML node with the position of its first character and of the character after it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub value: Value,
     pub pos: Pos,
+    /// Where the node ends (exclusive): lets a fix replace exactly this node's text.
+    pub end: Pos,
 }
 
 /// The shape of a node. Scalars keep their source text; their type is resolved on demand by
@@ -281,7 +283,8 @@ struct Builder {
 
 impl Builder {
     fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<(), SyntaxError> {
-        let pos = Pos::from_span(&span);
+        let pos = Pos::from_marker(&span.start);
+        let end = Pos::from_marker(&span.end);
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(()),
             Event::DocumentStart(_) => {
@@ -296,6 +299,7 @@ impl Builder {
                         quoted: style != ScalarStyle::Plain,
                     }),
                     pos,
+                    end,
                 };
                 self.finish(node, anchor, pos)
             }
@@ -303,6 +307,7 @@ impl Builder {
                 Frame::Seq(Node {
                     value: Value::Seq(Vec::new()),
                     pos,
+                    end,
                 }),
                 anchor,
                 pos,
@@ -312,6 +317,7 @@ impl Builder {
                     node: Node {
                         value: Value::Map(Vec::new()),
                         pos,
+                        end,
                     },
                     key: None,
                 },
@@ -322,10 +328,11 @@ impl Builder {
                 let Some((frame, anchor)) = self.stack.pop() else {
                     return Ok(());
                 };
-                let node = match frame {
+                let mut node = match frame {
                     Frame::Seq(node) => node,
                     Frame::Map { node, .. } => node,
                 };
+                node.end = end;
                 self.finish(node, anchor, pos)
             }
             Event::Alias(id) => {
@@ -352,6 +359,7 @@ impl Builder {
                 }
                 let mut copy = target.clone();
                 copy.pos = pos;
+                copy.end = end;
                 self.finish(copy, 0, pos)
             }
         }
@@ -423,6 +431,15 @@ mod tests {
         assert_eq!(b.as_seq().unwrap()[1].as_bool(), Some(true));
         assert_eq!(docs[0].root.get("a").unwrap().as_i64(), Some(1));
         assert!(docs[1].root.get("c").unwrap().is_null());
+    }
+
+    #[test]
+    fn scalar_ends_are_exact() {
+        let (docs, _) = parse_documents("a: hello\nb: 'x y'\n");
+        let a = docs[0].root.get("a").unwrap();
+        assert_eq!((a.pos.column, a.end.line, a.end.column), (4, 1, 9));
+        let b = docs[0].root.get("b").unwrap();
+        assert_eq!((b.pos.column, b.end.column), (4, 9));
     }
 
     #[test]

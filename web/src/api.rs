@@ -17,3 +17,9 @@ fn to_js<T: Serialize>(value: &T) -> JsValue {
 pub fn check(text: &str) -> JsValue {
     to_js(&ipam_core::check(&[Source::new(None, text)]))
 }
+
+/// Simulates one input text and returns `{pods, tunnels, blocks, pools, diagnostics}`.
+#[wasm_bindgen]
+pub fn simulate(text: &str) -> JsValue {
+    to_js(&ipam_core::simulate(&[Source::new(None, text)]))
+}

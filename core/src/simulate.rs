@@ -1,0 +1,133 @@
+//! The cluster run of the contract: nodes start (taking their tunnel addresses), then pods are
+//! created in input order, each allocation explained. The detailed `Simulation` feeds the page;
+//! `report::SimulationReport` is its contract JSON shape.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+
+/// How a pod got its addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddressSource {
+    /// `cni.projectcalico.org/ipAddrs`.
+    Static,
+    /// Calico's automatic assignment.
+    Auto,
+    /// `cni.projectcalico.org/ipAddrsNoIpam`: used verbatim, IPAM not consulted.
+    NoIpam,
+    /// The pod got no address (its allocation failed).
+    None,
+}
+
+/// How the block an address came from related to the pod's node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockRelation {
+    /// A block already affine to the node.
+    Affine,
+    /// A block the node claimed for this allocation.
+    NewlyClaimed,
+    /// A block affine to another node, or to none (only without strict affinity).
+    Borrowed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PodAllocation {
+    pub namespace: String,
+    pub name: String,
+    pub node: String,
+    pub ips: Vec<IpAddr>,
+    pub source: AddressSource,
+    pub pool: Option<String>,
+    pub block: Option<String>,
+    pub relation: Option<BlockRelation>,
+    /// One sentence on why the pod got these addresses, or why it got none.
+    pub explanation: String,
+    /// Where the pod (or its template) is written.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TunnelKind {
+    Wireguard,
+    WireguardV6,
+    Ipip,
+    Vxlan,
+    VxlanV6,
+}
+
+impl TunnelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelKind::Wireguard => "wireguard",
+            TunnelKind::WireguardV6 => "wireguard-v6",
+            TunnelKind::Ipip => "ipip",
+            TunnelKind::Vxlan => "vxlan",
+            TunnelKind::VxlanV6 => "vxlan-v6",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TunnelAllocation {
+    pub node: String,
+    pub kind: TunnelKind,
+    pub ip: IpAddr,
+}
+
+/// What one address of a block is used for (free addresses are not listed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "use", rename_all = "kebab-case")]
+pub enum AddressUse {
+    Pod {
+        namespace: String,
+        name: String,
+        is_static: bool,
+    },
+    Tunnel {
+        node: String,
+        kind: TunnelKind,
+    },
+    /// Released but still in `ipCooldownSeconds`.
+    Cooldown,
+    /// Pre-occupied on Windows nodes (first three and last address of an IPv4 block).
+    WindowsReserved,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BlockView {
+    pub cidr: String,
+    pub pool: String,
+    /// `host:<node>`, or `None` for a block without affinity.
+    pub affinity: Option<String>,
+    pub size: u32,
+    /// Addresses in use, in address order.
+    pub used: Vec<(IpAddr, AddressUse)>,
+    /// Addresses of the block inside an IPReservation, as CIDRs clipped to the block.
+    pub reserved: Vec<String>,
+}
+
+/// Utilization of a pool with Calico's semantics: in-use and reserved may overlap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolUsage {
+    pub name: String,
+    pub cidr: String,
+    pub capacity: u128,
+    pub in_use: u128,
+    pub reserved: u128,
+    pub available: u128,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Simulation {
+    pub pods: Vec<PodAllocation>,
+    pub tunnels: Vec<TunnelAllocation>,
+    pub blocks: Vec<BlockView>,
+    pub pools: Vec<PoolUsage>,
+    pub diagnostics: Vec<Diagnostic>,
+}
