@@ -1,0 +1,105 @@
+//! Golden fixtures: every `fixtures/**/*.yaml` (or `.json`) is checked and simulated, and the
+//! results must equal the `.golden.json` beside it. Run with `UPDATE_GOLDEN=1` to rewrite the
+//! golden files after an intended change, then review the diff like code.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ipam_core::Source;
+use serde_json::json;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, found);
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) && !path.to_string_lossy().ends_with(".golden.json")
+        {
+            found.push(path);
+        }
+    }
+}
+
+/// The observed behaviour of one fixture: the check report and the simulation report.
+fn observe(path: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(path).expect("fixture is UTF-8");
+    let name = path
+        .strip_prefix(fixtures_dir())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let sources = [Source::new(Some(&name), &text)];
+    json!({
+        "check": ipam_core::check(&sources),
+        "simulate": ipam_core::simulate(&sources),
+    })
+}
+
+#[test]
+fn fixtures_match_their_golden_files() {
+    let mut fixtures = Vec::new();
+    collect(&fixtures_dir(), &mut fixtures);
+    fixtures.sort();
+    assert!(
+        !fixtures.is_empty(),
+        "no fixtures found in {}",
+        fixtures_dir().display()
+    );
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut mismatches = Vec::new();
+    for fixture in &fixtures {
+        let golden_path = fixture.with_extension("golden.json");
+        let observed = serde_json::to_string_pretty(&observe(fixture)).unwrap() + "\n";
+        if update {
+            fs::write(&golden_path, &observed).unwrap();
+            continue;
+        }
+        match fs::read_to_string(&golden_path) {
+            Ok(expected) if expected == observed => {}
+            Ok(expected) => mismatches.push(format!(
+                "{}: differs from {}\n{}",
+                fixture.display(),
+                golden_path.display(),
+                first_difference(&expected, &observed)
+            )),
+            Err(_) => mismatches.push(format!(
+                "{}: no golden file {} (run with UPDATE_GOLDEN=1)",
+                fixture.display(),
+                golden_path.display()
+            )),
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} fixtures differ:\n{}",
+        mismatches.len(),
+        fixtures.len(),
+        mismatches.join("\n")
+    );
+}
+
+fn first_difference(expected: &str, observed: &str) -> String {
+    let mismatch = expected
+        .lines()
+        .zip(observed.lines())
+        .enumerate()
+        .find(|(_, (e, o))| e != o);
+    match mismatch {
+        Some((index, (e, o))) => format!("  line {}:\n  - {e}\n  + {o}", index + 1),
+        None => format!(
+            "  lengths differ: {} vs {} lines",
+            expected.lines().count(),
+            observed.lines().count()
+        ),
+    }
+}
