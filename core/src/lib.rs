@@ -5,6 +5,7 @@
 //! `check` and `simulate` return the contract's JSON shapes (`report`), which the CLI prints
 //! and the page's JS API hands out unchanged.
 
+pub mod codes;
 pub mod diagnostic;
 pub mod gorand;
 pub mod ipam;

@@ -59,7 +59,16 @@ fn fixtures_match_their_golden_files() {
     let mut mismatches = Vec::new();
     for fixture in &fixtures {
         let golden_path = fixture.with_extension("golden.json");
-        let observed = serde_json::to_string_pretty(&observe(fixture)).unwrap() + "\n";
+        let observation = observe(fixture);
+        for code in emitted_codes(&observation) {
+            if ipam_core::codes::find(&code).is_none() {
+                mismatches.push(format!(
+                    "{}: code `{code}` is not in core/src/codes.rs",
+                    fixture.display()
+                ));
+            }
+        }
+        let observed = serde_json::to_string_pretty(&observation).unwrap() + "\n";
         if update {
             fs::write(&golden_path, &observed).unwrap();
             continue;
@@ -102,4 +111,13 @@ fn first_difference(expected: &str, observed: &str) -> String {
             observed.lines().count()
         ),
     }
+}
+
+fn emitted_codes(observation: &serde_json::Value) -> Vec<String> {
+    ["check", "simulate"]
+        .iter()
+        .filter_map(|part| observation[part]["diagnostics"].as_array())
+        .flatten()
+        .filter_map(|d| d["code"].as_str().map(str::to_owned))
+        .collect()
 }
