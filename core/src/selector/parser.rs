@@ -4,9 +4,10 @@ use super::ast::{Comparison, Node};
 use super::tokenizer::{tokenize, Token, TokenKind};
 use super::SelectorError;
 
-/// How many parentheses may be open at once. Calico has no limit, but a recursive descent
-/// parser needs one so that hostile input cannot exhaust the stack; real selectors nest a few
-/// levels at most.
+/// How deeply parentheses may nest: both those written in the selector and those its canonical
+/// form prints around every `&&` and `||` chain, so that the canonical form of any accepted
+/// selector parses again. Calico has no limit, but a recursive descent parser needs one so that
+/// hostile input cannot exhaust the stack; real selectors nest a few levels at most.
 pub const MAX_NESTING: usize = 256;
 
 /// Parses a whole selector; blank text is `all()`.
@@ -23,7 +24,7 @@ pub(crate) fn parse(text: &str) -> Result<Node, SelectorError> {
     if parser.peek().kind == TokenKind::Eof {
         return Ok(Node::All);
     }
-    let node = parser.or_expression()?;
+    let parsed = parser.or_expression()?;
     let rest = tokens.get(parser.pos..).unwrap_or_default();
     if rest.len() != 1 {
         let listed: Vec<String> = rest.iter().map(Token::to_string).collect();
@@ -33,7 +34,25 @@ pub(crate) fn parse(text: &str) -> Result<Node, SelectorError> {
         );
         return Err(SelectorError::new(message, parser.peek().offset));
     }
-    Ok(node)
+    Ok(parsed.node)
+}
+
+fn too_deep(offset: usize) -> SelectorError {
+    let message =
+        format!("selector nested too deeply: more than {MAX_NESTING} levels of parentheses");
+    SelectorError::new(message, offset)
+}
+
+/// A parsed subexpression and how deeply the parentheses of its canonical form nest.
+struct Parsed {
+    node: Node,
+    groups: usize,
+}
+
+impl Parsed {
+    fn leaf(node: Node) -> Self {
+        Parsed { node, groups: 0 }
+    }
 }
 
 struct Parser<'t, 'a> {
@@ -63,48 +82,50 @@ impl<'a> Parser<'_, 'a> {
         self.tokens.len().saturating_sub(self.pos)
     }
 
-    /// `andExpr ( "||" andExpr )*`; a single operand is returned bare, as Calico does.
-    fn or_expression(&mut self) -> Result<Node, SelectorError> {
+    /// `andExpr ( "||" andExpr )*`.
+    fn or_expression(&mut self) -> Result<Parsed, SelectorError> {
+        let start = self.peek().offset;
         let mut operands = vec![self.and_expression()?];
         while self.peek().kind == TokenKind::Or {
             self.pos += 1;
             operands.push(self.and_expression()?);
         }
-        Ok(collapse(operands, Node::Or))
+        combine(operands, Node::Or, start)
     }
 
     /// `unary ( "&&" unary )*`.
-    fn and_expression(&mut self) -> Result<Node, SelectorError> {
+    fn and_expression(&mut self) -> Result<Parsed, SelectorError> {
+        let start = self.peek().offset;
         let mut operands = vec![self.operation()?];
         while self.peek().kind == TokenKind::And {
             self.pos += 1;
             operands.push(self.operation()?);
         }
-        Ok(collapse(operands, Node::And))
+        combine(operands, Node::And, start)
     }
 
     /// `"!"* primary`: the `!`s collapse to a single negation or none.
-    fn operation(&mut self) -> Result<Node, SelectorError> {
+    fn operation(&mut self) -> Result<Parsed, SelectorError> {
         let mut negated = false;
         while self.peek().kind == TokenKind::Not {
             negated = !negated;
             self.pos += 1;
         }
         let token = self.peek();
-        let node = match token.kind {
+        let parsed = match token.kind {
             TokenKind::Has => {
                 self.pos += 1;
-                Node::Has(token.value.to_owned())
+                Parsed::leaf(Node::Has(token.value.to_owned()))
             }
             TokenKind::All => {
                 self.pos += 1;
-                Node::All
+                Parsed::leaf(Node::All)
             }
             TokenKind::Global => {
                 self.pos += 1;
-                Node::Global
+                Parsed::leaf(Node::Global)
             }
-            TokenKind::Label => self.label_operation(token)?,
+            TokenKind::Label => Parsed::leaf(self.label_operation(token)?),
             TokenKind::LParen => self.parenthesised(token)?,
             _ => {
                 return Err(SelectorError::new(
@@ -113,19 +134,22 @@ impl<'a> Parser<'_, 'a> {
                 ))
             }
         };
+        // A negation prints as a bare `!`, so it adds no parentheses.
         Ok(if negated {
-            Node::Not(Box::new(node))
+            Parsed {
+                node: Node::Not(Box::new(parsed.node)),
+                groups: parsed.groups,
+            }
         } else {
-            node
+            parsed
         })
     }
 
-    fn parenthesised(&mut self, open: Token<'a>) -> Result<Node, SelectorError> {
+    /// `"(" orExpr ")"`. The group leaves no node behind: the canonical form prints only the
+    /// parentheses that `&&` and `||` chains need.
+    fn parenthesised(&mut self, open: Token<'a>) -> Result<Parsed, SelectorError> {
         if self.depth >= MAX_NESTING {
-            let message = format!(
-                "selector nested too deeply: more than {MAX_NESTING} levels of parentheses"
-            );
-            return Err(SelectorError::new(message, open.offset));
+            return Err(too_deep(open.offset));
         }
         self.pos += 1;
         self.depth += 1;
@@ -210,12 +234,25 @@ impl<'a> Parser<'_, 'a> {
     }
 }
 
-/// One operand stands for itself; several form an `&&` or `||` node.
-fn collapse(mut operands: Vec<Node>, combine: fn(Vec<Node>) -> Node) -> Node {
+/// One operand stands for itself, as in Calico; several form an `&&` or `||` node, which the
+/// canonical form wraps in parentheses.
+fn combine(
+    mut operands: Vec<Parsed>,
+    make: fn(Vec<Node>) -> Node,
+    start: usize,
+) -> Result<Parsed, SelectorError> {
     if operands.len() == 1 {
         if let Some(only) = operands.pop() {
-            return only;
+            return Ok(only);
         }
     }
-    combine(operands)
+    let groups = 1 + operands.iter().map(|p| p.groups).max().unwrap_or(0);
+    if groups > MAX_NESTING {
+        return Err(too_deep(start));
+    }
+    let nodes = operands.into_iter().map(|p| p.node).collect();
+    Ok(Parsed {
+        node: make(nodes),
+        groups,
+    })
 }

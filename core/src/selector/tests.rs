@@ -395,3 +395,35 @@ fn hostile_input_is_rejected_or_handled_without_exhausting_the_stack() {
         let _ = Selector::parse(text);
     }
 }
+
+#[test]
+fn the_deepest_tree_the_limit_allows_is_evaluated_printed_and_reparsed() {
+    // Every level adds an `||`, an `&&` and a `!` node, the most the grammar allows per written
+    // parenthesis, so this is the deepest tree a selector can produce; the recursive walks over
+    // it must fit comfortably in a test thread's stack. Its canonical form prints two groups
+    // per level, and that form must parse again, so the limit counts printed groups too.
+    let with_levels = |levels: usize| {
+        format!(
+            "{}has(x){}",
+            "has(a) || has(b) && !(".repeat(levels),
+            ")".repeat(levels)
+        )
+    };
+    let levels = MAX_NESTING / 2;
+    let selector = parse_ok(&with_levels(levels));
+    let copy = selector.clone();
+    assert_eq!(copy, selector);
+    assert!(selector.matches(&labels(&[("a", "")])));
+    // With `b` but no `a`, each level negates the one inside it, so the result alternates.
+    let with_b_and_x = labels(&[("b", ""), ("x", "")]);
+    assert_eq!(selector.matches(&with_b_and_x), levels % 2 == 0);
+    let reparsed = parse_ok(&selector.canonical());
+    assert_eq!(reparsed.canonical(), selector.canonical());
+    assert!(!format!("{selector:?}").is_empty());
+
+    // One more level would print more than the limit; the outermost `&&` chain, which starts
+    // after `has(a) || `, is where that happens.
+    let error = parse_err(&with_levels(levels + 1));
+    assert!(error.message.contains("nested too deeply"), "{error:?}");
+    assert_eq!(error.offset, "has(a) || ".len());
+}
