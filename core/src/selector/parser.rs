@@ -57,7 +57,9 @@ impl Parsed {
 
 struct Parser<'t, 'a> {
     tokens: &'t [Token<'a>],
+    /// The index of the next token to read.
     pos: usize,
+    /// How many written parentheses are open at `pos`.
     depth: usize,
     /// The text length: where the (always present) end-of-input token sits.
     end: usize,
