@@ -1,0 +1,1 @@
+//! Engine-level tests: whole operations against a small cluster.
