@@ -290,7 +290,8 @@ impl Block {
                 kept.push_back(ordinal);
                 continue;
             }
-            let index = *attribute_index.get_or_insert_with(|| self.find_or_add_attribute(handle, attrs));
+            let index =
+                *attribute_index.get_or_insert_with(|| self.find_or_add_attribute(handle, attrs));
             if let Some(slot) = self.allocations.get_mut(ordinal) {
                 *slot = Some(index);
             }
@@ -302,15 +303,18 @@ impl Block {
         Ok(taken)
     }
 
-    fn check_affinity_for_auto_assign(&self, affinity_check: Option<&str>) -> Result<(), IpamError> {
+    fn check_affinity_for_auto_assign(
+        &self,
+        affinity_check: Option<&str>,
+    ) -> Result<(), IpamError> {
         let Some(wanted) = affinity_check else {
             return Ok(());
         };
         match &self.affinity {
             Some(actual) if actual != wanted => {
-                let provided = wanted.split_once(':').map_or(wanted.to_owned(), |(kind, host)| {
-                    format!("{host}:{kind}")
-                });
+                let provided = wanted
+                    .split_once(':')
+                    .map_or(wanted.to_owned(), |(kind, host)| format!("{host}:{kind}"));
                 Err(IpamError::other(format!(
                     "Block affinity ({actual}) does not match provided ({provided})"
                 )))
@@ -345,9 +349,9 @@ impl Block {
                 Some(_) => {}
             }
         }
-        let ordinal = self.ip_to_ordinal(ip).ok_or_else(|| {
-            IpamError::other(format!("IP {ip} not in block {}", self.cidr))
-        })?;
+        let ordinal = self
+            .ip_to_ordinal(ip)
+            .ok_or_else(|| IpamError::other(format!("IP {ip} not in block {}", self.cidr)))?;
         if self.allocations.get(ordinal).is_some_and(Option::is_some) {
             return Err(IpamError::already_assigned(ip.to_string()));
         }
@@ -381,7 +385,9 @@ impl Block {
     /// How many of the block's addresses are reserved (all ordinals, free or not).
     pub fn reserved_count(&self, reservations: &ReservationSet) -> usize {
         let count = reservations.count_reserved_in(&self.cidr);
-        usize::try_from(count).unwrap_or(usize::MAX).min(self.num_addresses())
+        usize::try_from(count)
+            .unwrap_or(usize::MAX)
+            .min(self.num_addresses())
     }
 
     /// Every occupied ordinal carries the Windows reservation handle (spec §3.1). An address in
@@ -467,7 +473,11 @@ impl Block {
         Ok(outcome)
     }
 
-    fn check_release_sequence(&self, ordinal: usize, opts: &ReleaseOptions) -> Result<(), IpamError> {
+    fn check_release_sequence(
+        &self,
+        ordinal: usize,
+        opts: &ReleaseOptions,
+    ) -> Result<(), IpamError> {
         let Some(requested) = opts.sequence_number else {
             return Ok(());
         };
@@ -604,7 +614,9 @@ impl Block {
             .iter()
             .find(|&&o| self.allocations.get(o).is_none_or(Option::is_some))
         {
-            return Err(format!("ordinal {bad} is out of range or already allocated"));
+            return Err(format!(
+                "ordinal {bad} is out of range or already allocated"
+            ));
         }
         self.attributes.push(attribute);
         let index = self.attributes.len() - 1;
@@ -633,12 +645,14 @@ impl Block {
                 None => return false,
             }
         }
-        let ordinals_ok = self.allocations.iter().zip(&seen).all(|(slot, &queued)| {
-            match slot {
+        let ordinals_ok = self
+            .allocations
+            .iter()
+            .zip(&seen)
+            .all(|(slot, &queued)| match slot {
                 Some(index) => queued == 0 && *index < self.attributes.len(),
                 None => queued == 1,
-            }
-        });
+            });
         let referenced: BTreeSet<usize> = self.allocations.iter().flatten().copied().collect();
         ordinals_ok && referenced.len() == self.attributes.len()
     }
@@ -677,19 +691,30 @@ mod tests {
     fn released_addresses_go_to_the_back_of_the_queue() {
         let mut b = block("10.0.0.0/30");
         take(&mut b, 2, &ReservationSet::default());
-        let released = b.release(&[ReleaseOptions::address(ip("10.0.0.0"))], 0, 0).unwrap();
+        let released = b
+            .release(&[ReleaseOptions::address(ip("10.0.0.0"))], 0, 0)
+            .unwrap();
         assert_eq!(released.released, 1);
         assert_eq!(b.unallocated().collect::<Vec<_>>(), vec![2, 3, 0]);
-        assert_eq!(take(&mut b, 3, &ReservationSet::default()), ["10.0.0.2", "10.0.0.3", "10.0.0.0"]);
+        assert_eq!(
+            take(&mut b, 3, &ReservationSet::default()),
+            ["10.0.0.2", "10.0.0.3", "10.0.0.0"]
+        );
     }
 
     #[test]
     fn cooldown_keeps_the_address_until_it_expires() {
         let mut b = block("10.0.0.0/30");
         take(&mut b, 1, &ReservationSet::default());
-        b.release(&[ReleaseOptions::address(ip("10.0.0.0"))], 100, 30).unwrap();
-        assert!(!b.empty(), "an address in cooldown keeps the block non-empty");
-        assert!(b.assign(None, &ip("10.0.0.0"), None, &BTreeMap::new()).is_err());
+        b.release(&[ReleaseOptions::address(ip("10.0.0.0"))], 100, 30)
+            .unwrap();
+        assert!(
+            !b.empty(),
+            "an address in cooldown keeps the block non-empty"
+        );
+        assert!(b
+            .assign(None, &ip("10.0.0.0"), None, &BTreeMap::new())
+            .is_err());
         assert_eq!(
             b.attributes_for_ip(&ip("10.0.0.0")).unwrap_err().message,
             "address 10.0.0.0 is in cooldown"
@@ -705,13 +730,20 @@ mod tests {
         let mut b = block("10.0.0.0/29");
         let reservations = ReservationSet::from_texts(["10.0.0.1", "10.0.0.4/31"]);
         assert_eq!(b.free_count(&reservations), 5);
-        assert_eq!(take(&mut b, 3, &reservations), ["10.0.0.0", "10.0.0.2", "10.0.0.3"]);
+        assert_eq!(
+            take(&mut b, 3, &reservations),
+            ["10.0.0.0", "10.0.0.2", "10.0.0.3"]
+        );
         assert_eq!(b.unallocated().collect::<Vec<_>>(), vec![1, 4, 5, 6, 7]);
     }
 
     #[test]
     fn windows_reservation_occupies_both_ends_and_counts_as_empty() {
-        let b = Block::new("10.0.0.0/26".parse().unwrap(), Some(&HostReservedAttr::windows())).unwrap();
+        let b = Block::new(
+            "10.0.0.0/26".parse().unwrap(),
+            Some(&HostReservedAttr::windows()),
+        )
+        .unwrap();
         assert_eq!(b.allocated_ordinals(), vec![0, 1, 2, 63]);
         assert_eq!(b.unallocated_len(), 60);
         assert!(b.empty());
@@ -735,14 +767,30 @@ mod tests {
     fn strict_affinity_errors_name_the_block() {
         let mut b = block("10.0.0.0/30");
         let no_attrs = BTreeMap::new();
-        let err = b.assign(Some("host:a"), &ip("10.0.0.1"), None, &no_attrs).unwrap_err();
-        assert_eq!(err.message, "Attempt to assign from block 10.0.0.0/30 with no affinity");
+        let err = b
+            .assign(Some("host:a"), &ip("10.0.0.1"), None, &no_attrs)
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "Attempt to assign from block 10.0.0.0/30 with no affinity"
+        );
         b.affinity = Some("host:b".into());
-        let err = b.assign(Some("host:a"), &ip("10.0.0.1"), None, &no_attrs).unwrap_err();
+        let err = b
+            .assign(Some("host:a"), &ip("10.0.0.1"), None, &no_attrs)
+            .unwrap_err();
         assert_eq!(err.message, "Block host affinity does not match");
         let err = b
-            .auto_assign(1, None, &no_attrs, Some("host:a"), &ReservationSet::default())
+            .auto_assign(
+                1,
+                None,
+                &no_attrs,
+                Some("host:a"),
+                &ReservationSet::default(),
+            )
             .unwrap_err();
-        assert_eq!(err.message, "Block affinity (host:b) does not match provided (a:host)");
+        assert_eq!(
+            err.message,
+            "Block affinity (host:b) does not match provided (a:host)"
+        );
     }
 }

@@ -89,7 +89,9 @@ pub fn max_prefix_len(
     let Some(reserved) = reserved else {
         return Ok(family.bits());
     };
-    let count = reserved.start_of_block.saturating_add(reserved.end_of_block);
+    let count = reserved
+        .start_of_block
+        .saturating_add(reserved.end_of_block);
     let needed_bits = usize::BITS - count.leading_zeros();
     let max = if count == 0 {
         0
@@ -104,9 +106,9 @@ pub fn max_prefix_len(
 
 /// The IPAM block-cap rule (spec §3.3 B).
 pub fn effective_block_cap(requested: u32, configured: u32) -> u32 {
-    let cap = if configured > 0 && requested > 0 && requested > configured {
-        configured
-    } else if requested == 0 {
+    // The more restrictive of a per-request and a configured limit wins; a missing per-request
+    // limit falls back to the configured one.
+    let cap = if requested == 0 || (configured > 0 && requested > configured) {
         configured
     } else {
         requested
@@ -437,7 +439,10 @@ impl Ipam {
             return Ok(Labels::new());
         }
         self.nodes.get(host).cloned().ok_or_else(|| {
-            IpamError::does_not_exist(format!("Node({host})"), format!("nodes \"{host}\" not found"))
+            IpamError::does_not_exist(
+                format!("Node({host})"),
+                format!("nodes \"{host}\" not found"),
+            )
         })
     }
 
@@ -463,7 +468,11 @@ impl Ipam {
         };
         let mut v4 = None;
         if args.num4 != 0 {
-            if args.ipv4_pools.iter().any(|p| Family::of_net(p) != Family::V4) {
+            if args
+                .ipv4_pools
+                .iter()
+                .any(|p| Family::of_net(p) != Family::V4)
+            {
                 return (
                     None,
                     None,
@@ -480,7 +489,11 @@ impl Ipam {
         }
         let mut v6 = None;
         if args.num6 != 0 {
-            if args.ipv6_pools.iter().any(|p| Family::of_net(p) != Family::V6) {
+            if args
+                .ipv6_pools
+                .iter()
+                .any(|p| Family::of_net(p) != Family::V6)
+            {
                 return (
                     v4,
                     None,
@@ -505,8 +518,16 @@ impl Ipam {
         intended_use: AllowedUse,
     ) -> (Option<IpamAssignments>, Result<(), IpamError>) {
         let (num, requested, reserved) = match family {
-            Family::V4 => (args.num4, &args.ipv4_pools, args.host_reserved_attr_ipv4s.as_ref()),
-            Family::V6 => (args.num6, &args.ipv6_pools, args.host_reserved_attr_ipv6s.as_ref()),
+            Family::V4 => (
+                args.num4,
+                &args.ipv4_pools,
+                args.host_reserved_attr_ipv4s.as_ref(),
+            ),
+            Family::V6 => (
+                args.num6,
+                &args.ipv6_pools,
+                args.host_reserved_attr_ipv6s.as_ref(),
+            ),
         };
         let mut assignments = IpamAssignments {
             ips: Vec::new(),
@@ -534,7 +555,10 @@ impl Ipam {
         if args.windows_host && !self.config.strict_affinity {
             return (
                 None,
-                Err(IpamError::new(IpamErrorKind::StrictAffinity, ERR_STRICT_AFFINITY)),
+                Err(IpamError::new(
+                    IpamErrorKind::StrictAffinity,
+                    ERR_STRICT_AFFINITY,
+                )),
             );
         }
         let result = self.assign_from_affine_blocks(args, &host_blocks, reserved, &mut assignments);
@@ -607,7 +631,8 @@ impl Ipam {
                 Ok(found) => found,
                 Err(ClaimFailure::NoFreeBlocks) => {
                     if strict {
-                        assignments.add_msg("No more free affine blocks and strict affinity enabled");
+                        assignments
+                            .add_msg("No more free affine blocks and strict affinity enabled");
                     }
                     break;
                 }
@@ -671,13 +696,17 @@ impl Ipam {
                 continue;
             }
             if !self.blocks.contains_key(&cidr)
-                && self.claim_block(cidr, state.host, state.reserved_attr).is_err()
+                && self
+                    .claim_block(cidr, state.host, state.reserved_attr)
+                    .is_err()
             {
                 continue;
             }
             self.confirm_affinity(state.host, &cidr);
             let reservations = self.reservations.clone();
-            let free = self.load_block(&cidr).map_or(0, |b| b.free_count(&reservations));
+            let free = self
+                .load_block(&cidr)
+                .map_or(0, |b| b.free_count(&reservations));
             if free >= min_free {
                 return Ok((cidr, false));
             }
@@ -811,7 +840,11 @@ impl Ipam {
     ) -> (Option<IpNet>, Option<IpNet>, Result<(), IpamError>) {
         let mut v4 = None;
         if let Some(reserved) = &args.host_reserved_attr_ipv4s {
-            if args.ipv4_pools.iter().any(|p| Family::of_net(p) != Family::V4) {
+            if args
+                .ipv4_pools
+                .iter()
+                .any(|p| Family::of_net(p) != Family::V4)
+            {
                 return (
                     None,
                     None,
@@ -827,7 +860,11 @@ impl Ipam {
         }
         let mut v6 = None;
         if let Some(reserved) = &args.host_reserved_attr_ipv6s {
-            if args.ipv6_pools.iter().any(|p| Family::of_net(p) != Family::V6) {
+            if args
+                .ipv6_pools
+                .iter()
+                .any(|p| Family::of_net(p) != Family::V6)
+            {
                 return (
                     None,
                     None,
@@ -878,10 +915,9 @@ impl Ipam {
     /// `AssignIP` (spec §3.7).
     pub fn assign_ip(&mut self, args: &AssignIpArgs) -> Result<(), IpamError> {
         let ip = args.ip;
-        let pool = self
-            .enabled_pool_for_ip(&ip)
-            .cloned()
-            .ok_or_else(|| IpamError::other("The provided IP address is not in a configured pool\n"))?;
+        let pool = self.enabled_pool_for_ip(&ip).cloned().ok_or_else(|| {
+            IpamError::other("The provided IP address is not in a configured pool\n")
+        })?;
         if let Some(use_) = args.intended_use.filter(|u| !pool.allows(*u)) {
             return Err(IpamError::other(format!(
                 "IP address {ip} is in IP pool \"{}\", which is not allowed for use \"{}\" (allowedUses: [{}])",
@@ -901,9 +937,9 @@ impl Ipam {
                 )));
             }
         }
-        let cidr = pool
-            .block_cidr_for(ip)
-            .ok_or_else(|| IpamError::other(format!("invalid block size for pool {}", pool.name)))?;
+        let cidr = pool.block_cidr_for(ip).ok_or_else(|| {
+            IpamError::other(format!("invalid block size for pool {}", pool.name))
+        })?;
         if !self.blocks.contains_key(&cidr) {
             self.claim_block(cidr, &args.hostname, args.host_reserved_attr.as_ref())?;
         }
@@ -989,7 +1025,8 @@ impl Ipam {
         let mut released = 0usize;
         for cidr in cidrs {
             if let Some(block) = self.load_block(&cidr) {
-                released = released.saturating_add(block.release_by_handle(handle, None, now, cooldown));
+                released =
+                    released.saturating_add(block.release_by_handle(handle, None, now, cooldown));
                 block.bump_sequence_number();
             }
             self.tidy_after_release(&cidr);
@@ -1080,7 +1117,10 @@ impl Ipam {
             )));
         }
         let count_bits = u32::from(pool.block_size - cidr.prefix_len());
-        if 1u32.checked_shl(count_bits).is_none_or(|n| n > MAX_BLOCKS_PER_CLAIM) {
+        if 1u32
+            .checked_shl(count_bits)
+            .is_none_or(|n| n > MAX_BLOCKS_PER_CLAIM)
+        {
             return Err(IpamError::other(format!(
                 "The requested CIDR ({cidr}) holds too many blocks to claim at once."
             )));

@@ -14,6 +14,9 @@ mod types;
 mod utilization;
 mod walk;
 
+/// The network type of every CIDR in this API, re-exported so callers need no `ipnet` dependency.
+pub use ipnet::IpNet;
+
 pub use addr::{dashed, net_size};
 pub use block::{
     AllocationAttribute, Block, BlockRelease, HostReservedAttr, ReleaseOptions,

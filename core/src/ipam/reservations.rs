@@ -74,7 +74,9 @@ impl ReservationSet {
 
     /// `reservedSome`: some reserved CIDR overlaps `cidr`.
     pub fn matches_some(&self, cidr: &IpNet) -> bool {
-        self.cidrs.iter().any(|reserved| nets_overlap(reserved, cidr))
+        self.cidrs
+            .iter()
+            .any(|reserved| nets_overlap(reserved, cidr))
     }
 
     /// `reservedWhole`: one reserved CIDR covers `cidr`, or the reserved CIDRs inside it (nested
@@ -89,9 +91,9 @@ impl ReservationSet {
             .filter(|reserved| net_covers(cidr, reserved))
             .copied()
             .collect();
-        let total = dedupe_cidrs(&inside)
-            .iter()
-            .fold(0u128, |sum, reserved| sum.saturating_add(net_size(reserved)));
+        let total = dedupe_cidrs(&inside).iter().fold(0u128, |sum, reserved| {
+            sum.saturating_add(net_size(reserved))
+        });
         !inside.is_empty() && total == net_size(cidr)
     }
 
@@ -125,7 +127,8 @@ mod tests {
 
     #[test]
     fn parsing_trims_masks_and_skips_garbage() {
-        let parsed = parse_reserved_cidrs(["", "  ", " 10.0.0.5/24 ", "x", "10.0.0.0/33", "fd00::1"]);
+        let parsed =
+            parse_reserved_cidrs(["", "  ", " 10.0.0.5/24 ", "x", "10.0.0.0/33", "fd00::1"]);
         assert_eq!(parsed, nets(&["10.0.0.0/24", "fd00::1/128"]));
     }
 

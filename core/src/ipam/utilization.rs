@@ -73,7 +73,10 @@ impl Ipam {
             }
         }
         for block in self.list_blocks(None) {
-            if let Some(pool) = usage.iter_mut().find(|u| nets_overlap(&u.cidr, &block.cidr())) {
+            if let Some(pool) = usage
+                .iter_mut()
+                .find(|u| nets_overlap(&u.cidr, &block.cidr()))
+            {
                 pool.blocks
                     .push(block_utilization(block, self.reservations()));
             }
