@@ -295,30 +295,28 @@ fn relative_time(value: &Value, now: i64) -> Option<i64> {
 }
 
 fn attribute_from_json(value: &Value, now: i64) -> AllocationAttribute {
-    let mut attrs = BTreeMap::new();
+    const KNOWN: &[&str] = &[
+        "handle_id",
+        "released_at",
+        "active_owner_attrs",
+        "alternate_owner_attrs",
+        "secondary",
+        "attrs",
+    ];
+    let mut active = BTreeMap::new();
     for key in ["active_owner_attrs", "secondary", "attrs"] {
-        attrs.extend(string_map(&value[key]));
+        active.extend(string_map(&value[key]));
     }
-    if let Some(map) = value.as_object() {
-        for (key, v) in map {
-            if ![
-                "handle_id",
-                "released_at",
-                "active_owner_attrs",
-                "secondary",
-                "attrs",
-            ]
-            .contains(&key.as_str())
-            {
-                if let Some(text) = v.as_str() {
-                    attrs.insert(key.clone(), text.to_owned());
-                }
-            }
+    // Loose string fields next to the handle are owner attributes too.
+    for (key, v) in value.as_object().into_iter().flatten() {
+        if let (false, Some(text)) = (KNOWN.contains(&key.as_str()), v.as_str()) {
+            active.insert(key.clone(), text.to_owned());
         }
     }
     AllocationAttribute {
         handle_id: value["handle_id"].as_str().map(str::to_owned),
-        active_owner_attrs: attrs,
+        active_owner_attrs: active,
+        alternate_owner_attrs: string_map(&value["alternate_owner_attrs"]),
         released_at: relative_time(&value["released_at"], now),
     }
 }
@@ -379,6 +377,16 @@ fn check_generic_step(expected: &Value, observed: &Map<String, Value>) -> Check 
             continue;
         }
         match key.as_str() {
+            "error_contains" => {
+                let message = observed
+                    .get("error_message")
+                    .and_then(Value::as_str)
+                    .ok_or("error_contains: no error happened")?;
+                let needle = want.as_str().unwrap_or_default();
+                if !message.contains(needle) {
+                    return Err(format!("error_contains: `{needle}` not in `{message}`"));
+                }
+            }
             "contains" => {
                 let have = observed
                     .get("value")
@@ -1457,13 +1465,22 @@ fn block_op(block: &mut Block, op: &Value) -> Result<Map<String, Value>, String>
             let ip = parse_addr(str_field(op, "ip")?)?;
             match block.attributes_for_ip(&ip) {
                 Ok(attr) => {
+                    let fields = json!({
+                        "handle_id": attr.handle_id,
+                        "active_owner_attrs": attr.active_owner_attrs,
+                        "alternate_owner_attrs": attr.alternate_owner_attrs,
+                    });
                     observed.insert("error".into(), json!(false));
-                    observed.insert("handle_id".into(), json!(attr.handle_id));
-                    observed.insert("active_owner_attrs".into(), json!(attr.active_owner_attrs));
+                    if let Value::Object(map) = &fields {
+                        observed.extend(map.clone());
+                    }
+                    observed.insert("handle".into(), json!(attr.handle_id));
+                    observed.insert("attributes".into(), fields);
                 }
                 Err(e) => {
                     observed.insert("error".into(), json!(true));
-                    observed.insert("error_contains_text".into(), json!(e.message));
+                    observed.insert("error_message".into(), json!(e.message));
+                    observed.insert("attributes".into(), Value::Null);
                 }
             }
         }
@@ -1475,8 +1492,9 @@ fn block_op(block: &mut Block, op: &Value) -> Result<Map<String, Value>, String>
                     observed.insert("unallocated".into(), ip_strings(&done.unallocated));
                     observed.insert("count_by_handle".into(), json!(done.count_by_handle));
                 }
-                Err(_) => {
+                Err(e) => {
                     observed.insert("error".into(), json!(true));
+                    observed.insert("error_message".into(), json!(e.message));
                 }
             }
         }

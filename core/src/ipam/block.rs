@@ -44,6 +44,8 @@ impl HostReservedAttr {
 pub struct AllocationAttribute {
     pub handle_id: Option<String>,
     pub active_owner_attrs: BTreeMap<String, String>,
+    /// KubeVirt live migration's second owner; kept so imported blocks round-trip.
+    pub alternate_owner_attrs: BTreeMap<String, String>,
     /// Set (seconds on the engine clock) while the address is in cooldown after a release.
     pub released_at: Option<i64>,
 }
@@ -139,7 +141,7 @@ impl Block {
         self.attributes.push(AllocationAttribute {
             handle_id: Some(reserved.handle.clone()),
             active_owner_attrs: attrs,
-            released_at: None,
+            ..AllocationAttribute::default()
         });
         for ordinal in (0..reserved.start_of_block).chain(end_start..size) {
             if let Some(slot) = self.allocations.get_mut(ordinal) {
@@ -252,7 +254,7 @@ impl Block {
         let wanted = AllocationAttribute {
             handle_id: handle.map(str::to_owned),
             active_owner_attrs: attrs.clone(),
-            released_at: None,
+            ..AllocationAttribute::default()
         };
         if let Some(index) = self.attributes.iter().position(|a| *a == wanted) {
             return index;
@@ -365,6 +367,13 @@ impl Block {
             self.unallocated.remove(position);
         }
         Ok(())
+    }
+
+    /// Whether some ordinal is cooling down after a release.
+    pub fn has_released(&self) -> bool {
+        self.attributes
+            .iter()
+            .any(|attr| attr.released_at.is_some())
     }
 
     /// Ordinals in the free queue whose address is not reserved (`freeCount`, spec §3.1).
@@ -522,9 +531,8 @@ impl Block {
     fn start_cooldown(&mut self, ordinals: &[usize], now: i64) {
         for &ordinal in ordinals {
             self.attributes.push(AllocationAttribute {
-                handle_id: None,
-                active_owner_attrs: BTreeMap::new(),
                 released_at: Some(now),
+                ..AllocationAttribute::default()
             });
             let index = self.attributes.len() - 1;
             if let Some(slot) = self.allocations.get_mut(ordinal) {

@@ -304,6 +304,15 @@ impl Ipam {
         Some(block)
     }
 
+    /// Frees expired cooldown addresses in every block that has any.
+    fn collect_expired_cooldowns(&mut self) {
+        let now = self.now;
+        let cooldown = self.cooldown();
+        for block in self.blocks.values_mut().filter(|b| b.has_released()) {
+            block.garbage_collect(now, cooldown);
+        }
+    }
+
     /// The existing block containing `ip`, whatever its size.
     fn block_containing(&self, ip: IpAddr) -> Option<IpNet> {
         let max = Family::of_addr(&ip).bits();
@@ -745,6 +754,8 @@ impl Ipam {
     /// `findUsableBlock` (spec §3.4): the first unclaimed block CIDR in pool order and rotation
     /// order; failing that, an empty block of another host claimed at least a minute ago.
     fn find_usable_block(&mut self, pools: &[Pool], host: &str) -> Option<IpNet> {
+        // Calico reads every block (collecting expired cooldowns) before judging them.
+        self.collect_expired_cooldowns();
         let mine = host_affinity(host);
         let mut reclaim_candidates = Vec::new();
         for pool in pools {
