@@ -640,8 +640,10 @@ impl Scenario {
             "get_utilization" => Ok(self.op_get_utilization(op)),
             "get_ipam_config" => Ok(self.op_get_config()),
             "set_ipam_config" => {
-                self.ipam.set_config(config_from_json(&op["config"], false));
-                Ok(with_error(None))
+                let result = self
+                    .ipam
+                    .set_ipam_config(config_from_json(&op["config"], false));
+                Ok(with_error(result.err()))
             }
             "list_blocks" => Ok(self.op_list_blocks(op)),
             "list_block_affinities" => Ok(self.op_list_affinities(op)),

@@ -177,8 +177,29 @@ impl Ipam {
         self.config
     }
 
+    /// Writes the configuration directly (as `kubectl apply` of the resource would): no checks.
     pub fn set_config(&mut self, config: IpamConfig) {
         self.config = config;
+    }
+
+    /// `SetIPAMConfig` (what `calicoctl ipam configure` uses): an unchanged configuration is
+    /// accepted as is; otherwise the two cross-field rules apply.
+    pub fn set_ipam_config(&mut self, config: IpamConfig) -> Result<(), IpamError> {
+        if config == self.config {
+            return Ok(());
+        }
+        if !config.strict_affinity && !config.auto_allocate_blocks {
+            return Err(IpamError::other(
+                "Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time",
+            ));
+        }
+        if config.max_blocks_per_host > 0 && !config.strict_affinity {
+            return Err(IpamError::other(
+                "MaxBlocksPerHost requires StrictAffinity to be enabled",
+            ));
+        }
+        self.config = config;
+        Ok(())
     }
 
     /// Creates or updates a node's labels.
@@ -406,10 +427,11 @@ impl Ipam {
                 "no configured Calico pools for node {host}"
             )));
         }
-        let pools: Vec<Pool> = determined
-            .pools
-            .into_iter()
+        let selecting = determined.pools;
+        let pools: Vec<Pool> = selecting
+            .iter()
             .filter(|p| p.allows(intended_use))
+            .cloned()
             .collect();
         if pools.is_empty() {
             return Err(IpamError::new(
@@ -424,9 +446,11 @@ impl Ipam {
         for cidr in self.affine_blocks(host, family) {
             if pools.iter().any(|p| net_covers(&p.cidr, &cidr)) {
                 affine.push(cidr);
-            } else if self.pool_deselects(&cidr, &node_labels) {
+            } else if !selecting.iter().any(|p| net_covers(&p.cidr, &cidr))
+                && self.pool_deselects(&cidr, &node_labels)
+            {
                 // The block's pool no longer selects this node: give the block up if unused.
-                let _ = self.release_affinity(&cidr, host, true);
+                let _ = self.release_host_block(&cidr, host, true);
             }
         }
         Ok(HostBlocks { pools, affine })
@@ -799,7 +823,7 @@ impl Ipam {
             .map(str::to_owned);
         match owner {
             Some(owner) if !young && block.empty() => {
-                self.release_affinity(cidr, &owner, true).is_ok()
+                self.release_host_block(cidr, &owner, true).is_ok()
             }
             _ => false,
         }
@@ -1066,7 +1090,7 @@ impl Ipam {
             return;
         };
         if self.pool_deselects(cidr, &labels) {
-            let _ = self.release_affinity(cidr, host, true);
+            let _ = self.release_host_block(cidr, host, true);
         }
     }
 
@@ -1087,17 +1111,19 @@ impl Ipam {
             .collect())
     }
 
-    /// `GetAssignmentAttributes`: the active owner attributes and handle of an address.
+    /// `GetAssignmentAttributes`: the active owner attributes and handle of an address. The
+    /// address must be in an enabled pool and its block must exist.
     pub fn get_assignment_attributes(
         &mut self,
         ip: IpAddr,
     ) -> Result<(BTreeMap<String, String>, Option<String>), IpamError> {
         let cidr = self
-            .block_containing(ip)
-            .ok_or_else(|| IpamError::does_not_exist(format!("{ip}"), "block not found"))?;
-        let block = self
-            .load_block(&cidr)
-            .ok_or_else(|| IpamError::does_not_exist(format!("{ip}"), "block not found"))?;
+            .enabled_pool_for_ip(&ip)
+            .and_then(|pool| pool.block_cidr_for(ip))
+            .ok_or_else(|| IpamError::does_not_exist(ip.to_string(), "No valid IPPool"))?;
+        let block = self.load_block(&cidr).ok_or_else(|| {
+            IpamError::does_not_exist(format!("BlockKey(cidr={cidr})"), "block not found")
+        })?;
         let attr = block.attributes_for_ip(&ip)?;
         Ok((attr.active_owner_attrs.clone(), attr.handle_id.clone()))
     }
@@ -1154,9 +1180,10 @@ impl Ipam {
         Ok((claimed, failed))
     }
 
-    /// `ReleaseAffinity` for one block and host: an empty block is deleted, a non-empty one
-    /// becomes unaffine (or, with `require_empty`, the call fails).
-    pub fn release_affinity(
+    /// Calico's block-level `releaseBlockAffinity`: an empty block is deleted, a non-empty one
+    /// becomes unaffine (or, with `require_empty`, the call fails). Errors: the block does not
+    /// exist, is claimed by someone else, or is not empty when it must be.
+    fn release_host_block(
         &mut self,
         cidr: &IpNet,
         host: &str,
@@ -1191,7 +1218,52 @@ impl Ipam {
         Ok(())
     }
 
-    /// `ReleaseBlockAffinity`: like [`Ipam::release_affinity`] for whichever host owns the block.
+    /// `ReleaseAffinity`: releases the host's affinity for every block inside `cidr`, which must
+    /// lie in an enabled pool and be at least one block large. Blocks of other hosts and missing
+    /// blocks are skipped; a non-empty block with `require_empty` fails the call.
+    pub fn release_affinity(
+        &mut self,
+        cidr: &IpNet,
+        host: &str,
+        require_empty: bool,
+    ) -> Result<(), IpamError> {
+        let cidr = cidr.trunc();
+        let pool = self
+            .enabled_pool_for_ip(&cidr.network())
+            .cloned()
+            .ok_or_else(|| {
+                IpamError::other(format!(
+                    "The requested CIDR ({cidr}) is not within any configured pools."
+                ))
+            })?;
+        if cidr.prefix_len() > pool.block_size {
+            return Err(IpamError::other(format!(
+                "The requested CIDR ({cidr}) is smaller than the minimum."
+            )));
+        }
+        let mut targets: Vec<IpNet> = self
+            .blocks
+            .keys()
+            .filter(|b| net_covers(&cidr, b))
+            .copied()
+            .collect();
+        targets.extend(
+            self.list_affinities(Some(host), None, None)
+                .into_iter()
+                .map(|a| a.cidr)
+                .filter(|b| net_covers(&cidr, b) && !self.blocks.contains_key(b)),
+        );
+        for block in targets {
+            match self.release_host_block(&block, host, require_empty) {
+                Err(e) if e.kind == IpamErrorKind::BlockNotEmpty => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `ReleaseBlockAffinity`: releases whichever host owns the block; an unaffine block is
+    /// already released.
     pub fn release_block_affinity(
         &mut self,
         cidr: &IpNet,
@@ -1202,13 +1274,15 @@ impl Ipam {
             .get(cidr)
             .and_then(|b| b.affinity.as_deref())
             .and_then(|a| a.split_once(':'))
-            .map(|(_, host)| host.to_owned())
-            .ok_or_else(|| IpamError::other("could not parse affinity config"))?;
-        self.release_affinity(cidr, &owner, require_empty)
+            .map(|(_, host)| host.to_owned());
+        let Some(owner) = owner else {
+            return Ok(());
+        };
+        ignore_missing_or_foreign(self.release_host_block(cidr, &owner, require_empty))
     }
 
     /// `ReleaseHostAffinities`: every affinity of the host (all families). Blocks that cannot be
-    /// released are kept; the first error is returned after trying all.
+    /// released are kept; the last such error is returned after trying all.
     pub fn release_host_affinities(
         &mut self,
         host: &str,
@@ -1219,19 +1293,15 @@ impl Ipam {
             .into_iter()
             .map(|a| a.cidr)
             .collect();
-        let mut first_error = None;
+        let mut stored_error = None;
         for cidr in cidrs {
-            let result = if self.blocks.contains_key(&cidr) {
-                self.release_affinity(&cidr, host, require_empty)
-            } else {
-                self.affinities.remove(&affinity_key(host, &cidr));
-                Ok(())
-            };
-            if let Err(error) = result {
-                first_error.get_or_insert(error);
+            if let Err(error) =
+                ignore_missing_or_foreign(self.release_host_block(&cidr, host, require_empty))
+            {
+                stored_error = Some(error);
             }
         }
-        first_error.map_or(Ok(()), Err)
+        stored_error.map_or(Ok(()), Err)
     }
 
     /// `ReleasePoolAffinities`: strips every affinity inside `cidr`; empty blocks are deleted,
@@ -1271,6 +1341,21 @@ impl Ipam {
     /// `RemoveIPAMHost`: releases all the host's affinities (non-empty blocks become unaffine).
     pub fn remove_ipam_host(&mut self, host: &str) -> Result<(), IpamError> {
         self.release_host_affinities(host, false)
+    }
+}
+
+/// Release calls skip blocks that are gone or belong to another host.
+fn ignore_missing_or_foreign(result: Result<(), IpamError>) -> Result<(), IpamError> {
+    match result {
+        Err(e)
+            if matches!(
+                e.kind,
+                IpamErrorKind::ResourceDoesNotExist | IpamErrorKind::BlockClaimConflict
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
     }
 }
 
