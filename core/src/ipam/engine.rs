@@ -13,7 +13,7 @@ use super::pool::Pool;
 use super::reservations::ReservationSet;
 use super::types::{
     AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, EnsureBlockArgs, IpamAssignments,
-    IpamConfig, ReleaseOutcome, AFFINITY_TYPE_HOST,
+    IpamConfig, ReleaseOutcome, AFFINITY_TYPE_HOST, AFFINITY_TYPE_VIRTUAL,
 };
 use super::walk::PoolWalk;
 use crate::net::{AllowedUse, Family};
@@ -44,6 +44,8 @@ enum ClaimFailure {
 /// The per-request state of `findOrClaimBlock`.
 struct AssignState<'a> {
     host: &'a str,
+    /// `host` for nodes, `virtual` for the load-balancer owner.
+    kind: &'static str,
     pools: &'a [Pool],
     remaining_affine: VecDeque<IpNet>,
     reserved_attr: Option<&'a HostReservedAttr>,
@@ -74,7 +76,22 @@ pub struct Ipam {
 }
 
 fn host_affinity(host: &str) -> String {
-    format!("{AFFINITY_TYPE_HOST}:{host}")
+    owner_affinity(AFFINITY_TYPE_HOST, host)
+}
+
+/// A block's `affinity` value: `<type>:<host>`.
+fn owner_affinity(kind: &str, host: &str) -> String {
+    format!("{kind}:{host}")
+}
+
+/// Load-balancer addresses belong to the virtual `load-balancer` owner (spec §2.10); everything
+/// else to a node.
+fn affinity_type_for(intended_use: Option<AllowedUse>) -> &'static str {
+    if intended_use == Some(AllowedUse::LoadBalancer) {
+        AFFINITY_TYPE_VIRTUAL
+    } else {
+        AFFINITY_TYPE_HOST
+    }
 }
 
 fn affinity_key(host: &str, cidr: &IpNet) -> String {
@@ -261,7 +278,11 @@ impl Ipam {
 
     /// The CIDRs of the blocks affine to `host` for a family, in datastore order.
     pub fn affine_blocks(&self, host: &str, family: Family) -> Vec<IpNet> {
-        self.list_affinities(Some(host), Some(AFFINITY_TYPE_HOST), Some(family))
+        self.affine_blocks_of(AFFINITY_TYPE_HOST, host, family)
+    }
+
+    fn affine_blocks_of(&self, kind: &str, host: &str, family: Family) -> Vec<IpNet> {
+        self.list_affinities(Some(host), Some(kind), Some(family))
             .into_iter()
             .map(|a| a.cidr)
             .collect()
@@ -299,17 +320,18 @@ impl Ipam {
     fn claim_block(
         &mut self,
         cidr: IpNet,
+        kind: &str,
         host: &str,
         reserved: Option<&HostReservedAttr>,
     ) -> Result<(), IpamError> {
         let mut block = Block::new(cidr, reserved)
             .ok_or_else(|| IpamError::other(format!("cannot create block {cidr}")))?;
-        block.affinity = Some(host_affinity(host));
+        block.affinity = Some(owner_affinity(kind, host));
         block.affinity_claim_time = Some(self.now);
         self.blocks.insert(cidr, block);
         self.insert_affinity(BlockAffinity {
             host: host.to_owned(),
-            affinity_type: AFFINITY_TYPE_HOST.to_owned(),
+            affinity_type: kind.to_owned(),
             cidr,
             state: AffinityState::Confirmed,
         });
@@ -443,7 +465,7 @@ impl Ipam {
             ));
         }
         let mut affine = Vec::new();
-        for cidr in self.affine_blocks(host, family) {
+        for cidr in self.affine_blocks_of(affinity_type_for(Some(intended_use)), host, family) {
             if pools.iter().any(|p| net_covers(&p.cidr, &cidr)) {
                 affine.push(cidr);
             } else if !selecting.iter().any(|p| net_covers(&p.cidr, &cidr))
@@ -650,6 +672,7 @@ impl Ipam {
         let cap = usize::try_from(cap).unwrap_or(usize::MAX);
         let mut state = AssignState {
             host,
+            kind: affinity_type_for(args.intended_use),
             pools: &host_blocks.pools,
             remaining_affine: host_blocks.affine.iter().copied().collect(),
             reserved_attr: reserved,
@@ -682,7 +705,7 @@ impl Ipam {
                 owned = owned.saturating_add(1);
             }
             let remaining = assignments.num_requested - assignments.ips.len();
-            let check = strict.then(|| host_affinity(host));
+            let check = strict.then(|| owner_affinity(state.kind, host));
             match self.assign_from_block(&cidr, remaining, args, check.as_deref()) {
                 Ok(ips) => assignments.ips.extend(ips),
                 Err(_) => assignments.add_msg("Failed to assign IPs in newly allocated block"),
@@ -730,7 +753,7 @@ impl Ipam {
             }
             if !self.blocks.contains_key(&cidr)
                 && self
-                    .claim_block(cidr, state.host, state.reserved_attr)
+                    .claim_block(cidr, state.kind, state.host, state.reserved_attr)
                     .is_err()
             {
                 continue;
@@ -753,9 +776,9 @@ impl Ipam {
             )));
         }
         let cidr = self
-            .find_usable_block(state.pools, state.host)
+            .find_usable_block(state.pools, state.kind, state.host)
             .ok_or(ClaimFailure::NoFreeBlocks)?;
-        self.claim_block(cidr, state.host, state.reserved_attr)
+        self.claim_block(cidr, state.kind, state.host, state.reserved_attr)
             .map_err(ClaimFailure::Error)?;
         let free = self
             .blocks
@@ -777,10 +800,10 @@ impl Ipam {
 
     /// `findUsableBlock` (spec §3.4): the first unclaimed block CIDR in pool order and rotation
     /// order; failing that, an empty block of another host claimed at least a minute ago.
-    fn find_usable_block(&mut self, pools: &[Pool], host: &str) -> Option<IpNet> {
+    fn find_usable_block(&mut self, pools: &[Pool], kind: &str, host: &str) -> Option<IpNet> {
         // Calico reads every block (collecting expired cooldowns) before judging them.
         self.collect_expired_cooldowns();
-        let mine = host_affinity(host);
+        let mine = owner_affinity(kind, host);
         let mut reclaim_candidates = Vec::new();
         for pool in pools {
             let Some(walk) = PoolWalk::new(pool, host) else {
@@ -933,6 +956,7 @@ impl Ipam {
         )?;
         let mut state = AssignState {
             host,
+            kind: AFFINITY_TYPE_HOST,
             pools: &host_blocks.pools,
             remaining_affine: host_blocks.affine.iter().copied().collect(),
             reserved_attr: Some(reserved),
@@ -976,12 +1000,17 @@ impl Ipam {
             IpamError::other(format!("invalid block size for pool {}", pool.name))
         })?;
         if !self.blocks.contains_key(&cidr) {
-            self.claim_block(cidr, &args.hostname, args.host_reserved_attr.as_ref())?;
+            self.claim_block(
+                cidr,
+                affinity_type_for(args.intended_use),
+                &args.hostname,
+                args.host_reserved_attr.as_ref(),
+            )?;
         }
         let check = self
             .config
             .strict_affinity
-            .then(|| host_affinity(&args.hostname));
+            .then(|| owner_affinity(affinity_type_for(args.intended_use), &args.hostname));
         let block = self
             .load_block(&cidr)
             .ok_or_else(|| IpamError::other(format!("block {cidr} does not exist")))?;
@@ -1171,7 +1200,7 @@ impl Ipam {
                     claimed.push(block_cidr)
                 }
                 Some(_) => failed.push(block_cidr),
-                None => match self.claim_block(block_cidr, host, None) {
+                None => match self.claim_block(block_cidr, AFFINITY_TYPE_HOST, host, None) {
                     Ok(()) => claimed.push(block_cidr),
                     Err(_) => failed.push(block_cidr),
                 },
@@ -1196,7 +1225,13 @@ impl Ipam {
                 "block not found",
             ));
         };
-        if block.affinity.as_deref() != Some(host_affinity(host).as_str()) {
+        // The owner may be a node (`host:`) or the virtual load-balancer owner (`virtual:`).
+        let owned = block
+            .affinity
+            .as_deref()
+            .and_then(|a| a.split_once(':'))
+            .is_some_and(|(_, owner)| owner == host);
+        if !owned {
             let owner = block.affinity.clone().unwrap_or_default();
             return Err(IpamError::new(
                 IpamErrorKind::BlockClaimConflict,

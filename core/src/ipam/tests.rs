@@ -378,3 +378,87 @@ fn release_by_handle_deletes_unaffine_blocks_once_empty() {
     assert!(ipam.list_blocks(None).is_empty());
     assert!(ipam.ips_by_handle("h").is_err());
 }
+
+#[test]
+fn load_balancer_addresses_belong_to_the_virtual_owner() {
+    let mut lb_pool = pool("192.0.2.0/24", 26);
+    lb_pool.allowed_uses = vec![AllowedUse::LoadBalancer];
+    let mut ipam = cluster(vec![lb_pool], &[], IpamConfig::default());
+    let mut args = request(LOAD_BALANCER_HOST, 1);
+    args.intended_use = Some(AllowedUse::LoadBalancer);
+    let (v4, _, result) = ipam.auto_assign(&args);
+    result.unwrap();
+    let got = v4.unwrap().ips[0];
+    let block = ipam.block(&got.trunc()).unwrap();
+    assert_eq!(block.affinity.as_deref(), Some("virtual:load-balancer"));
+    let records = ipam.list_affinities(None, Some(AFFINITY_TYPE_VIRTUAL), None);
+    assert_eq!(records.len(), 1);
+}
+
+#[test]
+fn set_ipam_config_enforces_calicoctls_cross_field_rules() {
+    let cases = [
+        (
+            false,
+            false,
+            0,
+            Some("Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time"),
+        ),
+        (
+            false,
+            true,
+            5,
+            Some("MaxBlocksPerHost requires StrictAffinity to be enabled"),
+        ),
+        (true, false, 5, None),
+        (false, true, 0, None),
+    ];
+    for (strict_affinity, auto_allocate_blocks, max_blocks_per_host, expected) in cases {
+        let mut ipam = Ipam::new();
+        let config = IpamConfig {
+            strict_affinity,
+            auto_allocate_blocks,
+            max_blocks_per_host,
+            ip_cooldown_seconds: 0,
+        };
+        let result = ipam.set_ipam_config(config);
+        assert_eq!(result.err().map(|e| e.message), expected.map(str::to_owned));
+    }
+}
+
+#[test]
+fn release_affinity_covers_every_block_of_a_cidr_but_keeps_used_ones() {
+    let mut ipam = cluster(
+        vec![pool("10.0.0.0/24", 26)],
+        &["a", "b"],
+        IpamConfig::default(),
+    );
+    let (claimed, failed) = ipam.claim_affinity(&net("10.0.0.0/25"), "a").unwrap();
+    assert_eq!((claimed.len(), failed.len()), (2, 0));
+    ipam.assign_ip(&AssignIpArgs::new(ip("10.0.0.1"), "a"))
+        .unwrap();
+    ipam.assign_ip(&AssignIpArgs::new(ip("10.0.0.129"), "b"))
+        .unwrap();
+    let error = ipam
+        .release_affinity(&net("10.0.0.0/24"), "a", true)
+        .unwrap_err();
+    assert_eq!(error.message, "block '10.0.0.0/26' is not empty");
+    ipam.release_affinity(&net("10.0.0.0/24"), "a", false)
+        .unwrap();
+    assert!(ipam.affine_blocks("a", Family::V4).is_empty());
+    assert_eq!(
+        ipam.affine_blocks("b", Family::V4),
+        vec![net("10.0.0.128/26")]
+    );
+    assert_eq!(ipam.block(&net("10.0.0.0/26")).unwrap().affinity, None);
+    assert!(
+        ipam.block(&net("10.0.0.64/26")).is_none(),
+        "empty block deleted"
+    );
+    assert_eq!(
+        ipam.release_affinity(&net("10.0.0.0/27"), "a", false)
+            .unwrap_err()
+            .message,
+        "The requested CIDR (10.0.0.0/27) is smaller than the minimum."
+    );
+}

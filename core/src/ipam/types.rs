@@ -34,6 +34,12 @@ impl Default for IpamConfig {
 /// The affinity type of ordinary nodes.
 pub const AFFINITY_TYPE_HOST: &str = "host";
 
+/// The affinity type of the load-balancer owner (`virtual:load-balancer`).
+pub const AFFINITY_TYPE_VIRTUAL: &str = "virtual";
+
+/// The owner name kube-controllers uses for Service LoadBalancer addresses.
+pub const LOAD_BALANCER_HOST: &str = "load-balancer";
+
 /// Lifecycle of a `BlockAffinity` record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AffinityState {
