@@ -242,12 +242,16 @@ impl Ipam {
         self.blocks.get(cidr)
     }
 
-    /// Blocks, optionally of one family, in CIDR order.
+    /// Blocks, optionally of one family, in datastore order (string order of the object name
+    /// `<cidr with . : / replaced by ->`, so `10-0-0-12-30` precedes `10-0-0-4-30`).
     pub fn list_blocks(&self, family: Option<Family>) -> Vec<&Block> {
-        self.blocks
+        let mut blocks: Vec<&Block> = self
+            .blocks
             .values()
             .filter(|b| family.is_none_or(|f| b.family() == f))
-            .collect()
+            .collect();
+        blocks.sort_by_cached_key(|b| dashed(&b.cidr()));
+        blocks
     }
 
     /// Imports a block as written directly to the datastore (replacing one with the same CIDR).
