@@ -462,3 +462,89 @@ fn release_affinity_covers_every_block_of_a_cidr_but_keeps_used_ones() {
         "The requested CIDR (10.0.0.0/27) is smaller than the minimum."
     );
 }
+
+/// A tiny deterministic generator for the operation soak below.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound.max(1)
+    }
+}
+
+#[test]
+fn random_operation_sequences_keep_every_block_consistent() {
+    let hosts = ["a", "b", "c"];
+    let mut rng = Lcg(7);
+    for _round in 0..40 {
+        let mut ipam = cluster(
+            vec![pool("10.0.0.0/28", 30), pool("fd00::/124", 126)],
+            &hosts,
+            IpamConfig::default(),
+        );
+        for _step in 0..60 {
+            let host = hosts[rng.next(3) as usize];
+            let handle = format!("h{}", rng.next(4));
+            match rng.next(9) {
+                0 | 1 => {
+                    let mut args = request(host, rng.next(6) as usize);
+                    args.num6 = rng.next(3) as usize;
+                    args.handle = Some(handle);
+                    args.max_blocks_per_host = rng.next(3) as u32;
+                    let _ = ipam.auto_assign(&args);
+                }
+                2 => {
+                    let mut args = AssignIpArgs::new(ip(&format!("10.0.0.{}", rng.next(20))), host);
+                    args.handle = Some(handle);
+                    let _ = ipam.assign_ip(&args);
+                }
+                3 => {
+                    let target = ip(&format!("10.0.0.{}", rng.next(20)));
+                    let _ = ipam.release_ips(&[ReleaseOptions::address(target)]);
+                }
+                4 => {
+                    let _ = ipam.release_by_handle(&handle);
+                }
+                5 => {
+                    let _ = ipam.release_affinity(&net("10.0.0.0/28"), host, rng.next(2) == 0);
+                }
+                6 => {
+                    let _ = ipam.claim_affinity(&net("10.0.0.4/30"), host);
+                    let _ = ipam.release_host_affinities(host, rng.next(2) == 0);
+                }
+                7 => ipam.set_config(IpamConfig {
+                    strict_affinity: rng.next(2) == 0,
+                    auto_allocate_blocks: rng.next(4) != 0,
+                    max_blocks_per_host: rng.next(3) as u32,
+                    ip_cooldown_seconds: rng.next(3) as u32 * 10,
+                }),
+                _ => {
+                    ipam.advance_clock(rng.next(40) as i64);
+                    let reserved = format!("10.0.0.{}/31", rng.next(8) * 2);
+                    ipam.set_reservations(ReservationSet::from_texts([reserved.as_str()]));
+                }
+            }
+            for block in ipam.list_blocks(None) {
+                assert!(block.is_consistent(), "{}", block.cidr());
+                if let Some((_, owner)) = block.affinity.as_deref().and_then(|a| a.split_once(':'))
+                {
+                    let records = ipam.list_affinities(Some(owner), None, None);
+                    assert!(
+                        records.iter().any(|r| r.cidr == block.cidr()),
+                        "{}",
+                        block.cidr()
+                    );
+                }
+            }
+            for (handle, blocks) in ipam.handles() {
+                let counted: usize = blocks.values().sum();
+                let live = ipam.ips_by_handle(handle).unwrap().len();
+                assert_eq!(live, counted, "handle {handle}");
+            }
+        }
+    }
+}
