@@ -471,6 +471,9 @@ struct Scenario {
     ipam: Ipam,
     steps: Vec<StepRecord>,
     recorded: BTreeMap<String, u64>,
+    /// Step index → the name its value is recorded under (`value_recorded_as` in the
+    /// expectations), for later `$name` references.
+    record_names: BTreeMap<usize, String>,
 }
 
 fn run_scenario(input: &Value, expect: &Value) -> Outcome {
@@ -478,6 +481,15 @@ fn run_scenario(input: &Value, expect: &Value) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::Fail(format!("setup: {e}")),
     };
+    for step in expect["steps"].as_array().into_iter().flatten() {
+        if let (Some(index), Some(name)) =
+            (step["step"].as_u64(), step["value_recorded_as"].as_str())
+        {
+            if let Ok(index) = usize::try_from(index) {
+                scenario.record_names.insert(index, name.to_owned());
+            }
+        }
+    }
     let operations = input["operations"].as_array().cloned().unwrap_or_default();
     for (index, op) in operations.iter().enumerate() {
         let record = scenario.apply(op).unwrap_or_else(|e| StepRecord {
@@ -568,6 +580,7 @@ impl Scenario {
             ipam,
             steps: Vec::new(),
             recorded: BTreeMap::new(),
+            record_names: BTreeMap::new(),
         })
     }
 
@@ -834,8 +847,12 @@ impl Scenario {
             .ip_to_ordinal(&ip)
             .map(|o| block.sequence_number_for_ordinal(o))
             .unwrap_or(0);
-        if let Some(name) = op["value_recorded_as"].as_str() {
-            self.recorded.insert(name.to_owned(), value);
+        let name = op["value_recorded_as"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| self.record_names.get(&self.steps.len()).cloned());
+        if let Some(name) = name {
+            self.recorded.insert(name, value);
         }
         let mut record = with_error(None);
         record.observed.insert("value".into(), json!(value));

@@ -80,6 +80,8 @@ pub struct Ipam {
     /// handle → block → number of addresses.
     handles: BTreeMap<String, BTreeMap<IpNet, usize>>,
     now: i64,
+    /// The sequence number the most recently created block started at.
+    last_block_sequence: u64,
 }
 
 fn host_affinity(host: &str) -> String {
@@ -339,6 +341,7 @@ impl Ipam {
             .ok_or_else(|| IpamError::other(format!("cannot create block {cidr}")))?;
         block.affinity = Some(owner_affinity(kind, host));
         block.affinity_claim_time = Some(self.now);
+        block.set_sequence_number(self.next_block_sequence());
         self.blocks.insert(cidr, block);
         self.insert_affinity(BlockAffinity {
             host: host.to_owned(),
@@ -347,6 +350,19 @@ impl Ipam {
             state: AffinityState::Confirmed,
         });
         Ok(())
+    }
+
+    /// Calico starts a new block's sequence number at the current Unix time in nanoseconds, so a
+    /// deleted and recreated block never reuses numbers. The logical clock may stand still, so the
+    /// start is also kept above the previous block's by a wide margin.
+    fn next_block_sequence(&mut self) -> u64 {
+        const GAP: u64 = 1 << 32;
+        let clock = u64::try_from(self.now)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000_000);
+        let next = clock.max(self.last_block_sequence.saturating_add(GAP));
+        self.last_block_sequence = next;
+        next
     }
 
     /// Applies cooldown collection, as Calico does whenever a block is loaded.
