@@ -548,3 +548,16 @@ fn random_operation_sequences_keep_every_block_consistent() {
         }
     }
 }
+
+#[test]
+fn new_blocks_follow_the_hosts_rotation_and_skip_existing_ones() {
+    let mut ipam = cluster(
+        vec![pool("10.244.0.0/16", 26)],
+        &["node-1", "node-2"],
+        IpamConfig::default(),
+    );
+    // Spec §3.5 worked example: node-1 probes 10.244.84.128/26 first.
+    ipam.assign_ip(&AssignIpArgs::new(ip("10.244.84.130"), "node-2"))
+        .unwrap();
+    assert_eq!(take(&mut ipam, "node-1", 1), ["10.244.84.192"]);
+}
