@@ -839,9 +839,7 @@ impl Scenario {
         let ip = self.address(op)?;
         let block = self
             .ipam
-            .list_blocks(Some(Family::of_addr(&ip)))
-            .into_iter()
-            .find(|b| b.cidr().contains(&ip))
+            .block_for_ip(ip)
             .ok_or_else(|| format!("no block holds {ip}"))?;
         let value = block
             .ip_to_ordinal(&ip)

@@ -251,6 +251,12 @@ impl Ipam {
         self.blocks.get(cidr)
     }
 
+    /// The existing block that contains `ip`, if any.
+    pub fn block_for_ip(&self, ip: IpAddr) -> Option<&Block> {
+        self.block_containing(ip)
+            .and_then(|cidr| self.blocks.get(&cidr))
+    }
+
     /// Blocks, optionally of one family, in datastore order (string order of the object name
     /// `<cidr with . : / replaced by ->`, so `10-0-0-12-30` precedes `10-0-0-4-30`).
     pub fn list_blocks(&self, family: Option<Family>) -> Vec<&Block> {
