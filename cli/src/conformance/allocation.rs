@@ -291,7 +291,7 @@ fn relative_time(value: &Value, now: i64) -> Option<i64> {
         _ => return None,
     };
     let seconds: i64 = digits.trim_end_matches('s').parse().ok()?;
-    Some(now.saturating_add(sign * seconds))
+    Some(now.saturating_add(seconds.checked_mul(sign)?))
 }
 
 fn attribute_from_json(value: &Value, now: i64) -> AllocationAttribute {

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::addr::{intersection_size, net_covers, net_size, nets_overlap};
-use crate::net::parse_cidr_or_ip;
+use super::addr::{intersection_size, net_base, net_covers, net_size, nets_overlap};
+use crate::net::{parse_cidr_or_ip, Family};
 
 /// Parses `IPReservation.spec.reservedCIDRs` entries the way IPAM reads them: whitespace is
 /// trimmed, empty and malformed entries are skipped, and each entry is masked to its network
@@ -22,41 +22,57 @@ pub fn parse_reserved_cidrs<'a>(entries: impl IntoIterator<Item = &'a str>) -> V
 }
 
 /// Drops every CIDR that lies inside another listed CIDR, keeping the first of identical ones,
-/// and otherwise keeps the input order.
+/// and otherwise keeps the input order. Aligned networks either nest or are disjoint, so after
+/// sorting by (family, base, prefix) one sweep that remembers the last kept network finds every
+/// nested one: O(n log n) rather than comparing all pairs.
 pub fn dedupe_cidrs(cidrs: &[IpNet]) -> Vec<IpNet> {
-    let mut kept = Vec::new();
-    for (index, cidr) in cidrs.iter().enumerate() {
-        let swallowed = cidrs.iter().enumerate().any(|(other_index, other)| {
-            other_index != index
-                && net_covers(other, cidr)
-                && (other != cidr || other_index < index)
-        });
-        if !swallowed {
-            kept.push(*cidr);
+    let mut order: Vec<usize> = (0..cidrs.len()).collect();
+    order.sort_by_key(|&i| {
+        cidrs
+            .get(i)
+            .map(|c| (Family::of_net(c), net_base(c), c.prefix_len(), i))
+    });
+    let mut keep = vec![false; cidrs.len()];
+    let mut current: Option<IpNet> = None;
+    for index in order {
+        let Some(cidr) = cidrs.get(index) else {
+            continue;
+        };
+        if current.is_some_and(|cover| net_covers(&cover, cidr)) {
+            continue;
         }
+        if let Some(flag) = keep.get_mut(index) {
+            *flag = true;
+        }
+        current = Some(*cidr);
     }
-    kept
+    cidrs
+        .iter()
+        .zip(keep)
+        .filter(|(_, kept)| *kept)
+        .map(|(cidr, _)| *cidr)
+        .collect()
 }
 
 /// The union of all reserved CIDRs in the cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReservationSet {
     cidrs: Vec<IpNet>,
+    /// `cidrs` without nested entries, for counting without double counting.
+    outermost: Vec<IpNet>,
 }
 
 impl ReservationSet {
     /// A set of already-parsed networks; each is masked to its network.
     pub fn new(cidrs: impl IntoIterator<Item = IpNet>) -> ReservationSet {
-        ReservationSet {
-            cidrs: cidrs.into_iter().map(|net| net.trunc()).collect(),
-        }
+        let cidrs: Vec<IpNet> = cidrs.into_iter().map(|net| net.trunc()).collect();
+        let outermost = dedupe_cidrs(&cidrs);
+        ReservationSet { cidrs, outermost }
     }
 
     /// A set from raw `reservedCIDRs` texts (see [`parse_reserved_cidrs`]).
     pub fn from_texts<'a>(entries: impl IntoIterator<Item = &'a str>) -> ReservationSet {
-        ReservationSet {
-            cidrs: parse_reserved_cidrs(entries),
-        }
+        ReservationSet::new(parse_reserved_cidrs(entries))
     }
 
     pub fn cidrs(&self) -> &[IpNet] {
@@ -109,11 +125,9 @@ impl ReservationSet {
     /// How many addresses of `cidr` are reserved, without enumerating addresses: aligned networks
     /// either nest or are disjoint, so after dropping nested reservations the intersections add up.
     pub fn count_reserved_in(&self, cidr: &IpNet) -> u128 {
-        dedupe_cidrs(&self.cidrs)
-            .iter()
-            .fold(0u128, |sum, reserved| {
-                sum.saturating_add(intersection_size(reserved, cidr))
-            })
+        self.outermost.iter().fold(0u128, |sum, reserved| {
+            sum.saturating_add(intersection_size(reserved, cidr))
+        })
     }
 }
 
