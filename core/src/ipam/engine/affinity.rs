@@ -3,8 +3,6 @@
 use super::*;
 
 impl Ipam {
-    // ----- Affinities -----
-
     /// `ClaimAffinity`: claims every block of `cidr` for `host`. Returns the claimed (including
     /// already ours) and failed (claimed by someone else) block CIDRs.
     pub fn claim_affinity(

@@ -3,8 +3,6 @@
 use super::*;
 
 impl Ipam {
-    // ----- AssignIP -----
-
     /// `AssignIP` (spec §3.7).
     pub fn assign_ip(&mut self, args: &AssignIpArgs) -> Result<(), IpamError> {
         let ip = args.ip;

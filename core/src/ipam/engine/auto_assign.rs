@@ -5,8 +5,6 @@ use super::*;
 use crate::ipam::walk::PoolWalk;
 
 impl Ipam {
-    // ----- AutoAssign -----
-
     /// `AutoAssign` (spec §3.3): IPv4 first, then IPv6; an IPv4 error stops before IPv6. The
     /// result for a family is `None` when that family was not requested or failed before any
     /// assignment state existed (Go nil).

@@ -3,8 +3,6 @@
 use super::*;
 
 impl Ipam {
-    // ----- Pool selection -----
-
     /// Enabled pools of a family, in accessor order.
     pub fn enabled_pools(&self, family: Family) -> Vec<&Pool> {
         self.pools

@@ -3,8 +3,6 @@
 use super::*;
 
 impl Ipam {
-    // ----- Release -----
-
     /// `ReleaseIPs` (spec §3.8). Every block is processed; the first error is returned along
     /// with what the other blocks did.
     pub fn release_ips(
