@@ -25,18 +25,8 @@ impl Ipam {
         };
         let mut v4 = None;
         if args.num4 != 0 {
-            if args
-                .ipv4_pools
-                .iter()
-                .any(|p| Family::of_net(p) != Family::V4)
-            {
-                return (
-                    None,
-                    None,
-                    Err(IpamError::other(
-                        "provided IPv4 IPPools list contains one or more IPv6 IPPools",
-                    )),
-                );
+            if let Err(error) = check_requested_family(&args.ipv4_pools, Family::V4) {
+                return (None, None, Err(error));
             }
             let (assignments, result) = self.auto_assign_family(args, Family::V4, intended_use);
             v4 = assignments;
@@ -46,18 +36,8 @@ impl Ipam {
         }
         let mut v6 = None;
         if args.num6 != 0 {
-            if args
-                .ipv6_pools
-                .iter()
-                .any(|p| Family::of_net(p) != Family::V6)
-            {
-                return (
-                    v4,
-                    None,
-                    Err(IpamError::other(
-                        "provided IPv6 IPPools list contains one or more IPv4 IPPools",
-                    )),
-                );
+            if let Err(error) = check_requested_family(&args.ipv6_pools, Family::V6) {
+                return (v4, None, Err(error));
             }
             let (assignments, result) = self.auto_assign_family(args, Family::V6, intended_use);
             v6 = assignments;
@@ -393,51 +373,29 @@ impl Ipam {
     // ----- EnsureBlock -----
 
     /// `EnsureBlock`: the host's block per family (claimed if it has none). A family is handled
-    /// only when its host reservation is given.
+    /// only when its host reservation is given; any error drops both results, as Calico does.
     pub fn ensure_block(
         &mut self,
         args: &EnsureBlockArgs,
     ) -> (Option<IpNet>, Option<IpNet>, Result<(), IpamError>) {
-        let mut v4 = None;
-        if let Some(reserved) = &args.host_reserved_attr_ipv4s {
-            if args
-                .ipv4_pools
-                .iter()
-                .any(|p| Family::of_net(p) != Family::V4)
-            {
-                return (
-                    None,
-                    None,
-                    Err(IpamError::other(
-                        "provided IPv4 IPPools list contains one or more IPv6 IPPools",
-                    )),
-                );
-            }
-            match self.ensure_family_block(&args.hostname, &args.ipv4_pools, Family::V4, reserved) {
-                Ok(cidr) => v4 = Some(cidr),
+        let families = [
+            (Family::V4, &args.ipv4_pools, &args.host_reserved_attr_ipv4s),
+            (Family::V6, &args.ipv6_pools, &args.host_reserved_attr_ipv6s),
+        ];
+        let mut blocks = [None, None];
+        for ((family, requested, reserved), slot) in families.into_iter().zip(&mut blocks) {
+            let Some(reserved) = reserved else {
+                continue;
+            };
+            let found = check_requested_family(requested, family).and_then(|()| {
+                self.ensure_family_block(&args.hostname, requested, family, reserved)
+            });
+            match found {
+                Ok(cidr) => *slot = Some(cidr),
                 Err(error) => return (None, None, Err(error)),
             }
         }
-        let mut v6 = None;
-        if let Some(reserved) = &args.host_reserved_attr_ipv6s {
-            if args
-                .ipv6_pools
-                .iter()
-                .any(|p| Family::of_net(p) != Family::V6)
-            {
-                return (
-                    None,
-                    None,
-                    Err(IpamError::other(
-                        "provided IPv6 IPPools list contains one or more IPv4 IPPools",
-                    )),
-                );
-            }
-            match self.ensure_family_block(&args.hostname, &args.ipv6_pools, Family::V6, reserved) {
-                Ok(cidr) => v6 = Some(cidr),
-                Err(error) => return (None, None, Err(error)),
-            }
-        }
+        let [v4, v6] = blocks;
         (v4, v6, Ok(()))
     }
 
@@ -470,4 +428,15 @@ impl Ipam {
             Err(ClaimFailure::Error(error)) => Err(error),
         }
     }
+}
+
+/// Requested pools must all be of the family being assigned.
+fn check_requested_family(requested: &[IpNet], family: Family) -> Result<(), IpamError> {
+    if requested.iter().all(|p| Family::of_net(p) == family) {
+        return Ok(());
+    }
+    Err(IpamError::other(match family {
+        Family::V4 => "provided IPv4 IPPools list contains one or more IPv6 IPPools",
+        Family::V6 => "provided IPv6 IPPools list contains one or more IPv4 IPPools",
+    }))
 }
