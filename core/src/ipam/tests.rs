@@ -561,3 +561,27 @@ fn new_blocks_follow_the_hosts_rotation_and_skip_existing_ones() {
         .unwrap();
     assert_eq!(take(&mut ipam, "node-1", 1), ["10.244.84.192"]);
 }
+
+#[test]
+fn a_block_that_is_already_ours_is_reused_not_recreated() {
+    // A block written with this host's affinity but without its affinity record (as a direct
+    // datastore write can leave it) must keep its allocations when the host claims it.
+    let mut ipam = cluster(vec![pool("10.0.0.0/26", 26)], &["a"], IpamConfig::default());
+    let mut block = Block::new(net("10.0.0.0/26"), None).unwrap();
+    block.affinity = Some("host:a".to_owned());
+    block
+        .insert_allocation(&[0, 1], AllocationAttribute::default())
+        .unwrap();
+    ipam.insert_block(block);
+    assert_eq!(take(&mut ipam, "a", 1), ["10.0.0.2"]);
+    assert_eq!(
+        ipam.block(&net("10.0.0.0/26"))
+            .unwrap()
+            .allocated_ordinals(),
+        vec![0, 1, 2]
+    );
+    assert_eq!(
+        ipam.affine_blocks("a", Family::V4),
+        vec![net("10.0.0.0/26")]
+    );
+}

@@ -204,16 +204,19 @@ impl Ipam {
         args: &AutoAssignArgs,
         affinity_check: Option<&str>,
     ) -> Result<Vec<IpNet>, IpamError> {
-        let reservations = self.reservations.clone();
+        let (now, cooldown) = (self.now, self.cooldown());
+        // Borrow the block and the reservations as separate fields rather than cloning the set.
         let block = self
-            .load_block(cidr)
+            .blocks
+            .get_mut(cidr)
             .ok_or_else(|| IpamError::other(format!("block {cidr} does not exist")))?;
+        block.garbage_collect(now, cooldown);
         let ips = block.auto_assign(
             num,
             args.handle.as_deref(),
             &args.attrs,
             affinity_check,
-            &reservations,
+            &self.reservations,
         )?;
         if !ips.is_empty() {
             block.bump_sequence_number();
@@ -241,10 +244,12 @@ impl Ipam {
                 continue;
             }
             self.confirm_affinity(state.host, &cidr);
-            let reservations = self.reservations.clone();
+            // Loading the block collects expired cooldowns before its free space is judged.
+            let _ = self.load_block(&cidr);
             let free = self
-                .load_block(&cidr)
-                .map_or(0, |b| b.free_count(&reservations));
+                .blocks
+                .get(&cidr)
+                .map_or(0, |b| b.free_count(&self.reservations));
             if free >= min_free {
                 return Ok((cidr, false));
             }
@@ -260,8 +265,14 @@ impl Ipam {
         let cidr = self
             .find_usable_block(state.pools, state.kind, state.host)
             .ok_or(ClaimFailure::NoFreeBlocks)?;
-        self.claim_block(cidr, state.kind, state.host, state.reserved_attr)
-            .map_err(ClaimFailure::Error)?;
+        if self.blocks.contains_key(&cidr) {
+            // The block is already ours (its affinity record may be missing): claiming it again
+            // confirms the affinity and keeps every allocation.
+            self.ensure_affinity_record(state.kind, state.host, &cidr);
+        } else {
+            self.claim_block(cidr, state.kind, state.host, state.reserved_attr)
+                .map_err(ClaimFailure::Error)?;
+        }
         let free = self
             .blocks
             .get(&cidr)
@@ -278,6 +289,18 @@ impl Ipam {
         if let Some(record) = self.affinities.get_mut(&affinity_key(host, cidr)) {
             record.state = AffinityState::Confirmed;
         }
+    }
+
+    fn ensure_affinity_record(&mut self, kind: &str, host: &str, cidr: &IpNet) {
+        self.affinities
+            .entry(affinity_key(host, cidr))
+            .or_insert_with(|| BlockAffinity {
+                host: host.to_owned(),
+                affinity_type: kind.to_owned(),
+                cidr: *cidr,
+                state: AffinityState::Confirmed,
+            })
+            .state = AffinityState::Confirmed;
     }
 
     /// `findUsableBlock` (spec §3.4): the first unclaimed block CIDR in pool order and rotation
