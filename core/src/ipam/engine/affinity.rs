@@ -41,6 +41,7 @@ impl Ipam {
         for block_cidr in cidr.subnets(pool.block_size).into_iter().flatten() {
             match self.blocks.get(&block_cidr) {
                 Some(block) if block.affinity.as_deref() == Some(mine.as_str()) => {
+                    self.ensure_affinity_record(AFFINITY_TYPE_HOST, host, &block_cidr);
                     claimed.push(block_cidr)
                 }
                 Some(_) => failed.push(block_cidr),

@@ -291,18 +291,6 @@ impl Ipam {
         }
     }
 
-    fn ensure_affinity_record(&mut self, kind: &str, host: &str, cidr: &IpNet) {
-        self.affinities
-            .entry(affinity_key(host, cidr))
-            .or_insert_with(|| BlockAffinity {
-                host: host.to_owned(),
-                affinity_type: kind.to_owned(),
-                cidr: *cidr,
-                state: AffinityState::Confirmed,
-            })
-            .state = AffinityState::Confirmed;
-    }
-
     /// `findUsableBlock` (spec §3.4): the first unclaimed block CIDR in pool order and rotation
     /// order; failing that, an empty block of another host claimed at least a minute ago.
     fn find_usable_block(&mut self, pools: &[Pool], kind: &str, host: &str) -> Option<IpNet> {

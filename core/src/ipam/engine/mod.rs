@@ -358,6 +358,19 @@ impl Ipam {
         Ok(())
     }
 
+    /// Creates (or confirms) the affinity record of a block that is already this owner's.
+    fn ensure_affinity_record(&mut self, kind: &str, host: &str, cidr: &IpNet) {
+        self.affinities
+            .entry(affinity_key(host, cidr))
+            .or_insert_with(|| BlockAffinity {
+                host: host.to_owned(),
+                affinity_type: kind.to_owned(),
+                cidr: *cidr,
+                state: AffinityState::Confirmed,
+            })
+            .state = AffinityState::Confirmed;
+    }
+
     /// Calico starts a new block's sequence number at the current Unix time in nanoseconds, so a
     /// deleted and recreated block never reuses numbers. The logical clock may stand still, so the
     /// start is also kept above the previous block's by a wide margin.
