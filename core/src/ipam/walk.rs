@@ -1,0 +1,120 @@
+//! Walking a pool's blocks in Calico's order for a host (spec §3.5) without enumerating the
+//! pool: the order is a rotation starting at the host-seeded block that
+//! [`crate::gorand::block_rotation`] yields first, so runs of reserved blocks can be jumped over
+//! and existing blocks found with range queries.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use super::addr::{addr_to_u128, net_base, net_last, u128_to_addr};
+use super::block::Block;
+use super::pool::Pool;
+use super::reservations::ReservationSet;
+use crate::gorand::block_rotation;
+use crate::net::Family;
+
+/// A pool's block index space and the rotation start for one host.
+pub struct PoolWalk {
+    family: Family,
+    base: u128,
+    block_prefix: u8,
+    /// log2 of the block size.
+    block_bits: u32,
+    /// `block count − 1` (block counts are powers of two).
+    last_index: u128,
+    start: u128,
+}
+
+impl PoolWalk {
+    /// `None` when the pool has no whole block (block size shorter than the pool prefix).
+    pub fn new(pool: &Pool, host: &str) -> Option<PoolWalk> {
+        let family = pool.family();
+        let block_prefix = pool.block_size;
+        if block_prefix < pool.cidr.prefix_len() || block_prefix > family.bits() {
+            return None;
+        }
+        let block_bits = u32::from(family.bits() - block_prefix);
+        let index_bits = u32::from(block_prefix - pool.cidr.prefix_len());
+        let last_index = u128::MAX.checked_shr(128 - index_bits).unwrap_or(0);
+        let base = net_base(&pool.cidr);
+        let rotation = block_rotation(pool.cidr, block_prefix, host);
+        // An empty rotation means the pool holds no whole block.
+        rotation.clone().next()?;
+        let start = rotation.start_index();
+        Some(PoolWalk {
+            family,
+            base,
+            block_prefix,
+            block_bits,
+            last_index,
+            start: start.min(last_index),
+        })
+    }
+
+    fn block_at(&self, index: u128) -> Option<IpNet> {
+        let offset = index.checked_shl(self.block_bits).unwrap_or(0);
+        let addr = u128_to_addr(self.family, self.base.checked_add(offset)?)?;
+        IpNet::new(addr, self.block_prefix).ok()
+    }
+
+    fn index_of_addr(&self, value: u128) -> u128 {
+        value
+            .saturating_sub(self.base)
+            .checked_shr(self.block_bits)
+            .unwrap_or(0)
+    }
+
+    /// The first block in rotation order that is not wholly reserved and for which `accept`
+    /// returns true. Blocks inside one covering reservation are skipped in a single step.
+    pub fn find(
+        &self,
+        reservations: &ReservationSet,
+        mut accept: impl FnMut(&IpNet) -> bool,
+    ) -> Option<IpNet> {
+        let mut offset: u128 = 0;
+        loop {
+            let index = self.start.wrapping_add(offset) & self.last_index;
+            let cidr = self.block_at(index)?;
+            let step = match reservations.covering(&cidr) {
+                Some(cover) => {
+                    let cover_last = self.index_of_addr(net_last(&cover)).min(self.last_index);
+                    cover_last.saturating_sub(index).saturating_add(1)
+                }
+                None if reservations.matches_whole_cidr(&cidr) => 1,
+                None if accept(&cidr) => return Some(cidr),
+                None => 1,
+            };
+            offset = offset.checked_add(step)?;
+            if offset > self.last_index {
+                return None;
+            }
+        }
+    }
+
+    /// The existing blocks of this pool (exact block size), in rotation order.
+    pub fn existing_blocks(&self, blocks: &BTreeMap<IpNet, Block>) -> Vec<IpNet> {
+        let (Some(start), Some(first), Some(last)) = (
+            self.block_at(self.start),
+            self.block_at(0),
+            self.block_at(self.last_index),
+        ) else {
+            return Vec::new();
+        };
+        let lowest = |net: IpNet| IpNet::new(net.network(), 0).ok();
+        let highest = |net: IpNet| IpNet::new(net.broadcast(), self.family.bits()).ok();
+        let (Some(start_low), Some(first_low), Some(last_high)) =
+            (lowest(start), lowest(first), highest(last))
+        else {
+            return Vec::new();
+        };
+        let wanted = |cidr: &&IpNet| {
+            cidr.prefix_len() == self.block_prefix
+                && addr_to_u128(cidr.network()) >= self.base
+                && cidr.network() == cidr.addr()
+        };
+        let tail = blocks.range(start_low..=last_high).map(|(c, _)| c);
+        let head = blocks.range(first_low..start_low).map(|(c, _)| c);
+        tail.chain(head).filter(wanted).copied().collect()
+    }
+}
