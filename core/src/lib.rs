@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod gorand;
 pub mod ipam;
 pub mod manifest;
+pub mod model;
 pub mod net;
 pub mod report;
 pub mod selector;
