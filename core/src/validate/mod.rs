@@ -1,0 +1,497 @@
+//! Per-resource validation: every rule Calico applies when an `IPPool`, `IPReservation` or
+//! `IPAMConfiguration` is written (spec §1), each with its own code, Calico's exact text, the
+//! offending YAML node and, where one exists, a corrected manifest text.
+//!
+//! Calico validates in layers, and which layers run depends on how the object is written
+//! (spec §1.0): calicoctl and the Calico API server run clientv3's defaulting and checks, then the
+//! Go struct validator, then the CRD schema and CEL rules; `kubectl` writing the CRDs directly runs
+//! only the last. Every [`Finding`] therefore names the [`Layer`] that produced it, and callers
+//! choose the layers to run ([`Options`]): the conformance runner replays one write path, the
+//! planner's default view ([`check`]) runs every path and says in each message which paths
+//! enforce the rule.
+
+mod cluster;
+pub mod codes;
+mod ipam_config;
+mod k8s;
+mod metadata;
+mod pool;
+mod reservation;
+
+use std::fmt::Write as _;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Model, Origin, Resource};
+use crate::yaml::Pos;
+
+/// A stage of Calico's validation (spec §1.0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// clientv3 `validateAndSetDefaults` (calicoctl, the Calico API server): defaults, masking,
+    /// overlap and name checks. Stops at its first error.
+    ClientV3,
+    /// The Go struct validator (`validator.Validate`): field tags and struct rules.
+    GoValidator,
+    /// The CRD: OpenAPI schema with its defaults, then the CEL (`x-kubernetes-validations`) rules.
+    Crd,
+    /// `calicoctl ipam configure` (`SetIPAMConfig`), the only writer of the cross-field
+    /// IPAMConfiguration rules.
+    IpamConfigure,
+    /// Not Calico: the planner's own advice about values Calico accepts but that rarely mean what
+    /// the author intended.
+    Planner,
+}
+
+impl Layer {
+    /// How a message names the write paths that apply this layer.
+    fn enforced_by(self) -> &'static str {
+        match self {
+            Layer::ClientV3 | Layer::GoValidator => "calicoctl and the Calico API server",
+            Layer::Crd => "the CRD (every write path, including `kubectl apply`)",
+            Layer::IpamConfigure => "`calicoctl ipam configure`",
+            Layer::Planner => "the planner",
+        }
+    }
+}
+
+/// A set of layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Layers(u8);
+
+impl Layers {
+    pub const NONE: Layers = Layers(0);
+
+    pub const fn of(layers: &[Layer]) -> Layers {
+        let mut bits = 0u8;
+        let mut i = 0;
+        while i < layers.len() {
+            bits |= 1 << layers[i] as u8;
+            i += 1;
+        }
+        Layers(bits)
+    }
+
+    pub fn with(self, layer: Layer) -> Layers {
+        Layers(self.0 | 1 << layer as u8)
+    }
+
+    pub fn contains(self, layer: Layer) -> bool {
+        self.0 & (1 << layer as u8) != 0
+    }
+}
+
+/// How an object reaches the datastore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WritePath {
+    /// calicoctl or the Calico API server (`projectcalico.org/v3`): clientv3, the Go validator
+    /// and the CRD rules.
+    Calicoctl,
+    /// `kubectl` straight to the CRDs (`crd.projectcalico.org/v1`, or the v3 CRDs in v3.32+
+    /// "v3 CRD" mode): the CRD rules only.
+    Kubectl,
+    /// `calicoctl ipam configure`.
+    IpamConfigure,
+}
+
+impl WritePath {
+    pub fn layers(self) -> Layers {
+        match self {
+            WritePath::Calicoctl => Layers::of(&[Layer::ClientV3, Layer::GoValidator, Layer::Crd]),
+            WritePath::Kubectl => Layers::of(&[Layer::Crd]),
+            WritePath::IpamConfigure => Layers::of(&[Layer::IpamConfigure]),
+        }
+    }
+}
+
+/// What to validate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub layers: Layers,
+    /// Whether `metadata` is validated (false when validating a bare spec, as Calico's
+    /// `validator.Validate(spec)` does).
+    pub check_metadata: bool,
+}
+
+impl Options {
+    pub fn new(layers: Layers) -> Options {
+        Options {
+            layers,
+            check_metadata: true,
+        }
+    }
+
+    pub fn path(path: WritePath) -> Options {
+        Options::new(path.layers())
+    }
+}
+
+/// How Calico itself reports one problem, in the shape of the layer that finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalicoError {
+    /// A Go `ErrorValidation` field: `error with field <name> = '<value>' (<reason>)`.
+    Field {
+        name: String,
+        value: String,
+        reason: String,
+    },
+    /// A kube-apiserver field error: `<path>: <detail>`.
+    Api { path: String, detail: String },
+    /// Any other error text, verbatim.
+    Text(String),
+}
+
+impl CalicoError {
+    fn field(name: &str, value: impl Into<String>, reason: impl Into<String>) -> CalicoError {
+        CalicoError::Field {
+            name: name.to_owned(),
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A failed Go field tag, whose reason Calico renders generically (spec §1.0).
+    fn tag(name: &str, value: impl Into<String>, tag: &str) -> CalicoError {
+        CalicoError::field(
+            name,
+            value,
+            format!("Reason: failed to validate Field: {name} because of Tag: {tag} "),
+        )
+    }
+
+    fn api(path: &str, detail: impl Into<String>) -> CalicoError {
+        CalicoError::Api {
+            path: path.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The CEL rule message as kube-apiserver prints it: `Invalid value: "object"` or
+    /// `Forbidden`, by the rule's declared reason.
+    fn cel(message: &str, forbidden: bool) -> CalicoError {
+        let detail = if forbidden {
+            format!("Forbidden: {message}")
+        } else {
+            format!("Invalid value: \"object\": {message}")
+        };
+        CalicoError::api("spec", detail)
+    }
+
+    /// This error on its own, as the layer prints it for `origin`.
+    pub fn render(&self, origin: &Origin) -> String {
+        match self {
+            CalicoError::Field { .. } => render_go(std::slice::from_ref(self)),
+            CalicoError::Api { .. } => render_api(origin, std::slice::from_ref(self)),
+            CalicoError::Text(text) => text.clone(),
+        }
+    }
+
+    fn go_line(&self) -> String {
+        match self {
+            CalicoError::Field {
+                name,
+                value,
+                reason,
+            } if reason.is_empty() => format!("{name} = '{value}'"),
+            CalicoError::Field {
+                name,
+                value,
+                reason,
+            } => format!("{name} = '{value}' ({reason})"),
+            CalicoError::Api { path, detail } => format!("{path}: {detail}"),
+            CalicoError::Text(text) => text.clone(),
+        }
+    }
+}
+
+/// Go's `ErrorValidation.Error()`.
+fn render_go(errors: &[CalicoError]) -> String {
+    match errors {
+        [] => "unknown validation error".to_owned(),
+        [one] => format!("error with field {}", one.go_line()),
+        many => {
+            let mut out = String::from("error with the following fields:\n");
+            for e in many {
+                let _ = writeln!(out, "-  {}", e.go_line());
+            }
+            out
+        }
+    }
+}
+
+/// kube-apiserver's `StatusError` text for an invalid object.
+fn render_api(origin: &Origin, errors: &[CalicoError]) -> String {
+    let group = origin.group();
+    let kind = if group.is_empty() {
+        origin.kind.clone()
+    } else {
+        format!("{}.{group}", origin.kind)
+    };
+    let lines: Vec<String> = errors.iter().map(CalicoError::go_line).collect();
+    let joined = match lines.as_slice() {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    format!("{kind} \"{}\" is invalid: {joined}", origin.resource.name)
+}
+
+/// A corrected manifest text for the offending node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub description: String,
+    /// The text that replaces the node (or the field to add).
+    pub replacement: String,
+    /// The exact span to replace, when the node is in the input (not for a field to add).
+    pub span: Option<(Pos, Pos)>,
+}
+
+/// One problem one layer finds with one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub layer: Layer,
+    pub code: &'static str,
+    pub severity: Severity,
+    /// What is wrong and how to fix it, for a reader who does not know Calico's internals.
+    pub message: String,
+    /// How Calico reports it.
+    pub error: CalicoError,
+    /// The offending node.
+    pub pos: Pos,
+    pub fix: Option<Suggestion>,
+}
+
+impl Finding {
+    fn new(
+        layer: Layer,
+        code: &'static str,
+        pos: Pos,
+        message: impl Into<String>,
+        error: CalicoError,
+    ) -> Finding {
+        let severity = match layer {
+            Layer::IpamConfigure | Layer::Planner => Severity::Warning,
+            _ => Severity::Error,
+        };
+        Finding {
+            layer,
+            code,
+            severity,
+            message: message.into(),
+            error,
+            pos,
+            fix: None,
+        }
+    }
+
+    fn severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
+    fn fix(
+        mut self,
+        description: impl Into<String>,
+        replacement: impl Into<String>,
+        span: Option<(Pos, Pos)>,
+    ) -> Finding {
+        self.fix = Some(Suggestion {
+            description: description.into(),
+            replacement: replacement.into(),
+            span,
+        });
+        self
+    }
+
+    /// The diagnostic for this finding alone, with Calico's text as this layer prints it.
+    pub fn diagnostic(&self, origin: &Origin) -> Diagnostic {
+        let mut diagnostic = Diagnostic::new(self.code, self.severity, self.message.clone());
+        let calico = self.error.render(origin);
+        if !calico.is_empty() {
+            diagnostic = diagnostic.calico(calico);
+        }
+        let mut diagnostic = origin.locate(diagnostic, self.pos);
+        if let Some(fix) = &self.fix {
+            diagnostic = diagnostic.with_fix(fix.description.clone(), fix.replacement.clone());
+            if let Some((start, end)) = fix.span {
+                diagnostic = diagnostic.with_edit(start, end, fix.replacement.clone());
+            }
+        }
+        diagnostic
+    }
+}
+
+/// Validates one resource with the chosen layers. Kinds without admission rules give nothing.
+pub fn resource(resource: &Resource, options: &Options) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    match resource {
+        Resource::IpPool(pool) => pool::check(pool, options, &mut findings),
+        Resource::IpReservation(reservation) => {
+            reservation::check(reservation, options, &mut findings)
+        }
+        Resource::IpamConfiguration(config) => ipam_config::check(config, options, &mut findings),
+        Resource::BlockAffinity(affinity) => {
+            ipam_config::check_block_affinity(affinity, options, &mut findings)
+        }
+        _ => {}
+    }
+    findings.retain(|f| options.layers.contains(f.layer));
+    findings
+}
+
+/// The order in which a write runs the layers.
+const WRITE_ORDER: [Layer; 4] = [
+    Layer::ClientV3,
+    Layer::GoValidator,
+    Layer::Crd,
+    Layer::IpamConfigure,
+];
+
+/// The error Calico returns for the write, when the findings reject it: the first layer (in write
+/// order) with an error, rendered as that layer renders all its errors together. clientv3 stops at
+/// its first error; the Go validator and kube-apiserver report every error they find.
+pub fn rejection(origin: &Origin, findings: &[Finding]) -> Option<String> {
+    let layer = WRITE_ORDER.into_iter().find(|layer| {
+        findings
+            .iter()
+            .any(|f| f.layer == *layer && f.severity == Severity::Error)
+    })?;
+    let mut errors: Vec<CalicoError> = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.layer == layer && f.severity == Severity::Error)
+    {
+        if !errors.contains(&f.error) {
+            errors.push(f.error.clone());
+        }
+    }
+    Some(match layer {
+        Layer::ClientV3 => errors.first().map(|e| e.render(origin)).unwrap_or_default(),
+        Layer::GoValidator => render_go(&errors),
+        Layer::Crd => render_api(origin, &errors),
+        Layer::IpamConfigure | Layer::Planner => errors
+            .iter()
+            .map(|e| e.render(origin))
+            .collect::<Vec<_>>()
+            .join("; "),
+    })
+}
+
+/// The planner's default view: every rule any write path enforces, for every resource of the
+/// model, plus the rules between resources (pool overlap, pools outside the cluster CIDR,
+/// reservations outside every pool, Windows nodes without strict affinity). A rule several layers
+/// enforce is reported once, at its node, with the text of the first layer a calicoctl write
+/// would hit, and its message says which write paths enforce it.
+pub fn check(model: &Model) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let resources = model
+        .pools
+        .iter()
+        .map(|p| (&p.origin, Resource::IpPool(p.clone())))
+        .chain(
+            model
+                .reservations
+                .iter()
+                .map(|r| (&r.origin, Resource::IpReservation(r.clone()))),
+        )
+        .chain(
+            model
+                .ipam_configs
+                .iter()
+                .map(|c| (&c.origin, Resource::IpamConfiguration(c.clone()))),
+        );
+    for (origin, resource) in resources {
+        let findings = every_path(&resource);
+        diagnostics.extend(merge(origin, findings));
+    }
+    for (origin, finding) in cluster::check(model) {
+        diagnostics.push(finding.diagnostic(origin));
+    }
+    diagnostics
+}
+
+/// The findings of every write path, and the planner's advice, for one resource.
+fn every_path(resource: &Resource) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for options in [
+        Options::path(WritePath::Calicoctl),
+        Options::path(WritePath::Kubectl),
+        Options::path(WritePath::IpamConfigure),
+        Options::new(Layers::of(&[Layer::Planner])),
+    ] {
+        findings.extend(self::resource(resource, &options));
+    }
+    findings
+}
+
+/// The diagnostics of every pod's, pod template's and namespace's IPAM annotations
+/// (spec §2.2–§2.7): values the CNI plugin cannot parse, `ipAddrs` with `ipAddrsNoIpam`, and more
+/// than one static address per family. A namespace's annotations are reported once, on the
+/// namespace, not on each of its pods.
+pub fn annotations(model: &Model) -> Vec<Diagnostic> {
+    use crate::model::annotations::read;
+    let mut diagnostics = Vec::new();
+    for namespace in &model.namespaces {
+        let (_, problems) = read(&crate::model::Meta::default(), Some(&namespace.meta));
+        diagnostics.extend(
+            problems
+                .iter()
+                .map(|p| p.error.diagnostic(&namespace.origin)),
+        );
+    }
+    let pods = model.pods.iter().map(|p| (&p.origin, &p.meta));
+    let templates = model
+        .workloads
+        .iter()
+        .map(|w| (&w.origin, &w.template.meta));
+    for (origin, meta) in pods.chain(templates) {
+        let (_, problems) = read(meta, None);
+        diagnostics.extend(problems.iter().map(|p| p.error.diagnostic(origin)));
+    }
+    diagnostics
+}
+
+/// One diagnostic per (code, node), naming every layer that reports it.
+fn merge(origin: &Origin, findings: Vec<Finding>) -> Vec<Diagnostic> {
+    let mut groups: Vec<Vec<Finding>> = Vec::new();
+    for finding in findings {
+        match groups.iter_mut().find(|g| {
+            g.first()
+                .is_some_and(|f| f.code == finding.code && f.pos == finding.pos)
+        }) {
+            Some(group) => group.push(finding),
+            None => groups.push(vec![finding]),
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|mut group| {
+            group.sort_by_key(|f| f.layer);
+            let layers: Vec<Layer> = group.iter().map(|f| f.layer).collect();
+            let first = group.first()?;
+            let mut diagnostic = first.diagnostic(origin);
+            diagnostic.message = format!("{} {}", first.message, path_note(&layers));
+            Some(diagnostic)
+        })
+        .collect()
+}
+
+/// Says which write paths enforce a rule found by `layers`.
+fn path_note(layers: &[Layer]) -> String {
+    if layers.contains(&Layer::Crd) {
+        "(Rejected on every write path: the CRD enforces it.)".to_owned()
+    } else if layers
+        .iter()
+        .all(|l| matches!(l, Layer::ClientV3 | Layer::GoValidator))
+    {
+        format!(
+            "(Rejected only by {}; `kubectl apply` straight to the CRD accepts it.)",
+            Layer::ClientV3.enforced_by()
+        )
+    } else if layers.contains(&Layer::IpamConfigure) {
+        format!(
+            "(Enforced only by {}; writing the resource directly accepts it.)",
+            Layer::IpamConfigure.enforced_by()
+        )
+    } else {
+        "(Calico accepts this; the planner flags it.)".to_owned()
+    }
+}
