@@ -260,13 +260,15 @@ pub fn parse_ip_families(value: &Spanned<String>) -> Result<IpFamilies, Annotati
         match text.as_str() {
             "IPv4" => families.ipv4 = true,
             "IPv6" => families.ipv6 = true,
-            other => return Err(AnnotationError::malformed(
-                value,
-                format!(
+            other => {
+                return Err(AnnotationError::malformed(
+                    value,
+                    format!(
                     "`ipFamilies` entry {other:?} is neither \"IPv4\" nor \"IPv6\" (case matters)"
                 ),
-                format!("error parsing ipFamilies: {other}"),
-            )),
+                    format!("error parsing ipFamilies: {other}"),
+                ))
+            }
         }
     }
     if !families.ipv4 && !families.ipv6 {
