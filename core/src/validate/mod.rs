@@ -42,18 +42,6 @@ pub enum Layer {
     Planner,
 }
 
-impl Layer {
-    /// How a message names the write paths that apply this layer.
-    fn enforced_by(self) -> &'static str {
-        match self {
-            Layer::ClientV3 | Layer::GoValidator => "calicoctl and the Calico API server",
-            Layer::Crd => "the CRD (every write path, including `kubectl apply`)",
-            Layer::IpamConfigure => "`calicoctl ipam configure`",
-            Layer::Planner => "the planner",
-        }
-    }
-}
-
 /// A set of layers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Layers(u8);
@@ -408,16 +396,36 @@ pub fn check(model: &Model) -> Vec<Diagnostic> {
     diagnostics
 }
 
+/// Where a finding of the default view comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Path(WritePath),
+    Planner,
+}
+
 /// The findings of every write path, and the planner's advice, for one resource.
-fn every_path(resource: &Resource) -> Vec<Finding> {
+fn every_path(resource: &Resource) -> Vec<(Source, Finding)> {
     let mut findings = Vec::new();
-    for options in [
-        Options::path(WritePath::Calicoctl),
-        Options::path(WritePath::Kubectl),
-        Options::path(WritePath::IpamConfigure),
-        Options::new(Layers::of(&[Layer::Planner])),
+    for (source, options) in [
+        (
+            Source::Path(WritePath::Calicoctl),
+            Options::path(WritePath::Calicoctl),
+        ),
+        (
+            Source::Path(WritePath::Kubectl),
+            Options::path(WritePath::Kubectl),
+        ),
+        (
+            Source::Path(WritePath::IpamConfigure),
+            Options::path(WritePath::IpamConfigure),
+        ),
+        (Source::Planner, Options::new(Layers::of(&[Layer::Planner]))),
     ] {
-        findings.extend(self::resource(resource, &options));
+        findings.extend(
+            self::resource(resource, &options)
+                .into_iter()
+                .map(|f| (source, f)),
+        );
     }
     findings
 }
@@ -449,49 +457,56 @@ pub fn annotations(model: &Model) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// One diagnostic per (code, node), naming every layer that reports it.
-fn merge(origin: &Origin, findings: Vec<Finding>) -> Vec<Diagnostic> {
-    let mut groups: Vec<Vec<Finding>> = Vec::new();
-    for finding in findings {
+/// One diagnostic per (code, node): the text of the first layer a calicoctl write hits, and a
+/// note naming the write paths that reject it.
+fn merge(origin: &Origin, findings: Vec<(Source, Finding)>) -> Vec<Diagnostic> {
+    let mut groups: Vec<Vec<(Source, Finding)>> = Vec::new();
+    for (source, finding) in findings {
         match groups.iter_mut().find(|g| {
             g.first()
-                .is_some_and(|f| f.code == finding.code && f.pos == finding.pos)
+                .is_some_and(|(_, f)| f.code == finding.code && f.pos == finding.pos)
         }) {
-            Some(group) => group.push(finding),
-            None => groups.push(vec![finding]),
+            Some(group) => group.push((source, finding)),
+            None => groups.push(vec![(source, finding)]),
         }
     }
     groups
         .into_iter()
         .filter_map(|mut group| {
-            group.sort_by_key(|f| f.layer);
-            let layers: Vec<Layer> = group.iter().map(|f| f.layer).collect();
-            let first = group.first()?;
+            group.sort_by_key(|(_, f)| (f.layer, f.severity));
+            let sources: Vec<Source> = group.iter().map(|(s, _)| *s).collect();
+            let (_, first) = group.first()?;
             let mut diagnostic = first.diagnostic(origin);
-            diagnostic.message = format!("{} {}", first.message, path_note(&layers));
+            diagnostic.message = format!("{} {}", first.message, path_note(origin, &sources));
             Some(diagnostic)
         })
         .collect()
 }
 
-/// Says which write paths enforce a rule found by `layers`.
-fn path_note(layers: &[Layer]) -> String {
-    if layers.contains(&Layer::Crd) {
-        "(Rejected on every write path: the CRD enforces it.)".to_owned()
-    } else if layers
-        .iter()
-        .all(|l| matches!(l, Layer::ClientV3 | Layer::GoValidator))
-    {
-        format!(
-            "(Rejected only by {}; `kubectl apply` straight to the CRD accepts it.)",
-            Layer::ClientV3.enforced_by()
-        )
-    } else if layers.contains(&Layer::IpamConfigure) {
-        format!(
-            "(Enforced only by {}; writing the resource directly accepts it.)",
-            Layer::IpamConfigure.enforced_by()
-        )
+/// Says which write paths reject what `sources` found.
+fn path_note(origin: &Origin, sources: &[Source]) -> String {
+    let by = |path| sources.contains(&Source::Path(path));
+    if by(WritePath::Calicoctl) && by(WritePath::Kubectl) {
+        "(Rejected on every write path.)".to_owned()
+    } else if by(WritePath::Calicoctl) {
+        if crate::model::ApiGroup::of(&origin.api_version) == crate::model::ApiGroup::CrdV1 {
+            "(Only calicoctl and the Calico API server reject this; written as \
+             `crd.projectcalico.org/v1` straight to the CRD it is accepted and takes effect as written.)"
+                .to_owned()
+        } else {
+            "(Rejected by calicoctl and the Calico API server; a direct CRD write with `kubectl` \
+             (`crd.projectcalico.org/v1`, or the v3 CRDs) accepts it.)"
+                .to_owned()
+        }
+    } else if by(WritePath::Kubectl) {
+        "(Rejected when written straight to the CRD; calicoctl normalises it first.)".to_owned()
+    } else if by(WritePath::IpamConfigure) {
+        "(Only `calicoctl ipam configure` rejects this; writing the resource directly accepts it.)"
+            .to_owned()
     } else {
         "(Calico accepts this; the planner flags it.)".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests;
