@@ -33,12 +33,11 @@ pub(super) fn check(config: &IpamConfiguration, options: &Options, out: &mut Vec
                 "the IPAM configuration must be named `default`; Calico's IPAM only reads that object, so `{}` would have no effect",
                 config.name()
             ),
-            CalicoError::field(
-                "Metadata.Name",
-                config.name(),
-                "Cannot create an IPAMConfiguration resource with a name other than \"default\"",
-            ),
-        );
+            // clientv3 returns a plain error here, not a validation error with fields.
+            CalicoError::Text(
+                "Cannot create an IPAMConfiguration resource with a name other than \"default\""
+                    .to_owned(),
+            ),        );
         out.push(match &config.meta.name {
             Some(name) => finding.fix(
                 "rename it to `default`",

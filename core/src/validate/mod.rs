@@ -325,19 +325,31 @@ pub fn resource(resource: &Resource, options: &Options) -> Vec<Finding> {
     findings
 }
 
-/// The order in which a write runs the layers.
-const WRITE_ORDER: [Layer; 4] = [
-    Layer::ClientV3,
-    Layer::GoValidator,
-    Layer::Crd,
-    Layer::IpamConfigure,
-];
+/// The order in which a write of the resource at `origin` runs the layers. clientv3 normalises
+/// and checks an IPPool before the validator sees it, but validates an IPAMConfiguration before
+/// checking its name.
+fn write_order(origin: &Origin) -> [Layer; 4] {
+    match origin.kind.as_str() {
+        "IPAMConfiguration" | "IPAMConfig" => [
+            Layer::GoValidator,
+            Layer::ClientV3,
+            Layer::Crd,
+            Layer::IpamConfigure,
+        ],
+        _ => [
+            Layer::ClientV3,
+            Layer::GoValidator,
+            Layer::Crd,
+            Layer::IpamConfigure,
+        ],
+    }
+}
 
 /// The error Calico returns for the write, when the findings reject it: the first layer (in write
 /// order) with an error, rendered as that layer renders all its errors together. clientv3 stops at
 /// its first error; the Go validator and kube-apiserver report every error they find.
 pub fn rejection(origin: &Origin, findings: &[Finding]) -> Option<String> {
-    let layer = WRITE_ORDER.into_iter().find(|layer| {
+    let layer = write_order(origin).into_iter().find(|layer| {
         findings
             .iter()
             .any(|f| f.layer == *layer && f.severity == Severity::Error)
