@@ -191,6 +191,18 @@ impl Model {
         self.namespaces.iter().rev().find(|ns| ns.name() == name)
     }
 
+    /// The labels a pool's `namespaceSelector` sees for namespace `name`: the Namespace
+    /// document's labels, or, when the input has none, only the `kubernetes.io/metadata.name`
+    /// label Kubernetes gives every namespace.
+    pub fn namespace_labels(&self, name: &str) -> crate::selector::Labels {
+        match self.namespace(name) {
+            Some(namespace) => namespace.labels(),
+            None => [("kubernetes.io/metadata.name".to_owned(), name.to_owned())]
+                .into_iter()
+                .collect(),
+        }
+    }
+
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().rev().find(|n| n.name() == name)
     }
@@ -296,6 +308,13 @@ networking: {podSubnet: '10.0.0.0/8,fd00::/48'}
             Some("win-1")
         );
         let cron = &model.workloads[1];
+        assert_eq!(
+            model
+                .namespace_labels("data")
+                .get("kubernetes.io/metadata.name")
+                .map(String::as_str),
+            Some("data")
+        );
         assert_eq!(cron.replicas, Replicas::Count(2));
         assert!(cron.template.spec.host_network);
         assert_eq!(model.cluster_cidrs().len(), 2);

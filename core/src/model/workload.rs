@@ -165,7 +165,7 @@ impl Workload {
             WorkloadKind::Job | WorkloadKind::CronJob => "parallelism",
             _ => "replicas",
         };
-        let (replicas, replicas_pos) = match kind {
+        let (mut replicas, replicas_pos) = match kind {
             WorkloadKind::DaemonSet => (Replicas::PerNode, None),
             _ => {
                 let count = job_spec.and_then(|s| reader.integer(s, count_key, job_path));
@@ -184,6 +184,15 @@ impl Workload {
                 }
             }
         };
+        // A Job never runs more pods at once than it needs completions.
+        if matches!(kind, WorkloadKind::Job | WorkloadKind::CronJob) {
+            let completions = job_spec.and_then(|s| reader.integer(s, "completions", job_path));
+            if let (Replicas::Count(count), Some(done)) = (replicas, completions) {
+                if let Ok(done) = u32::try_from(done.value) {
+                    replicas = Replicas::Count(count.min(done));
+                }
+            }
+        }
         let template = match job_spec.and_then(|s| reader.object(s, "template", job_path)) {
             Some(node) => {
                 let path = format!("{job_path}.template");

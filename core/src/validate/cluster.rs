@@ -93,7 +93,7 @@ fn outside_cluster_cidr<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding
                 format!("`{net}` is not inside the cluster's pod CIDR ({list}); pod traffic from it may be dropped or mis-routed"),
                 CalicoError::Text(String::new()),
             )
-            .severity(Severity::Error),
+            .with_severity(Severity::Error),
         ));
     }
 }
@@ -153,14 +153,14 @@ fn windows_strict_affinity<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Find
                 message,
                 error,
             )
-            .severity(Severity::Error);
+            .with_severity(Severity::Error);
             let finding = match &config.strict_affinity {
-                Some(field) => finding.fix(
+                Some(field) => finding.with_fix(
                     "enable strict affinity",
                     "true",
                     Some((field.pos, field.end)),
                 ),
-                None => finding.fix(
+                None => finding.with_fix(
                     "add `strictAffinity: true` to the spec",
                     "strictAffinity: true",
                     None,
@@ -176,8 +176,8 @@ fn windows_strict_affinity<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Find
                 .find(|(k, _)| k.value == OS_LABEL)
                 .map_or(node.origin.pos, |(_, v)| v.pos);
             let finding = Finding::new(Layer::Planner, "ipam-config-windows-strict", pos, message, error)
-                .severity(Severity::Error)
-                .fix(
+                .with_severity(Severity::Error)
+                .with_fix(
                     "add an IPAMConfiguration named `default` with `strictAffinity: true`",
                     "apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata:\n  name: default\nspec:\n  strictAffinity: true\n",
                     None,

@@ -39,7 +39,7 @@ pub(super) fn check(config: &IpamConfiguration, options: &Options, out: &mut Vec
                     .to_owned(),
             ),        );
         out.push(match &config.meta.name {
-            Some(name) => finding.fix(
+            Some(name) => finding.with_fix(
                 "rename it to `default`",
                 "default",
                 Some((name.pos, name.end)),
@@ -140,7 +140,7 @@ fn range(
         format!("`{key}: {}` is out of range", value.value),
         error,
     )
-    .fix(
+    .with_fix(
         format!("use `{key}: {nearest}`"),
         nearest.to_string(),
         Some((value.pos, value.end)),

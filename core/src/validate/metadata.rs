@@ -22,7 +22,7 @@ fn check_name(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
     };
     let suggestion = suggested_name(name);
     let fix = |finding: Finding| match &suggestion {
-        Some(s) => finding.fix(
+        Some(s) => finding.with_fix(
             format!("rename the {} to `{s}`", origin.kind),
             s.clone(),
             span,

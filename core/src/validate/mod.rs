@@ -270,12 +270,12 @@ impl Finding {
         }
     }
 
-    fn severity(mut self, severity: Severity) -> Finding {
+    fn with_severity(mut self, severity: Severity) -> Finding {
         self.severity = severity;
         self
     }
 
-    fn fix(
+    fn with_fix(
         mut self,
         description: impl Into<String>,
         replacement: impl Into<String>,

@@ -155,7 +155,7 @@ fn cidr_invalid(layer: Layer, cidr: &Spanned<String>, error: CalicoError) -> Fin
     );
     if let Some(ip) = crate::net::parse_ip(cidr.value.trim()) {
         let net = IpNet::from(ip);
-        finding = finding.fix(
+        finding = finding.with_fix(
             format!("write the address as a one-address CIDR, `{net}`"),
             quoted(&net.to_string()),
             span(cidr),
@@ -175,7 +175,7 @@ fn not_masked(layer: Layer, cidr: &Spanned<String>, masked: IpNet, error: Calico
         ),
         error,
     )
-    .fix(
+    .with_fix(
         format!("use the network address `{masked}`"),
         quoted(&masked.to_string()),
         span(cidr),
@@ -322,7 +322,9 @@ fn unknown_mode(
         error,
     );
     match allowed.iter().find(|a| a.eq_ignore_ascii_case(&mode.value)) {
-        Some(intended) => finding.fix(format!("write `{intended}`"), quoted(intended), span(mode)),
+        Some(intended) => {
+            finding.with_fix(format!("write `{intended}`"), quoted(intended), span(mode))
+        }
         None => finding,
     }
 }
@@ -342,7 +344,9 @@ fn unknown_use(layer: Layer, item: &Spanned<String>, error: CalicoError) -> Find
         .iter()
         .find(|u| u.eq_ignore_ascii_case(&item.value))
     {
-        Some(intended) => finding.fix(format!("write `{intended}`"), quoted(intended), span(item)),
+        Some(intended) => {
+            finding.with_fix(format!("write `{intended}`"), quoted(intended), span(item))
+        }
         None => finding,
     }
 }
@@ -543,7 +547,7 @@ fn block_size_range(
         ),
         error,
     )
-    .fix(format!("use `blockSize: {nearest}`"), nearest.to_string(), span(size))
+    .with_fix(format!("use `blockSize: {nearest}`"), nearest.to_string(), span(size))
 }
 
 /// The defaulted spec as the CEL rules see it.
@@ -617,7 +621,7 @@ const CEL_RULES: &[CelRule] = &[
                     vxlan.pos,
                     "IPIP and VXLAN cannot both be enabled on one pool; keep one encapsulation and set the other mode to Never".to_owned(),
                 )
-                .fix("set `vxlanMode` to Never", quoted("Never"), span(vxlan)),
+                .with_fix("set `vxlanMode` to Never", quoted("Never"), span(vxlan)),
             )
         },
     },
@@ -635,7 +639,7 @@ const CEL_RULES: &[CelRule] = &[
                     mode.pos,
                     "a LoadBalancer pool cannot use IPIP or VXLAN encapsulation; set the mode to Never".to_owned(),
                 )
-                .fix("set the mode to Never", quoted("Never"), span(mode)),
+                .with_fix("set the mode to Never", quoted("Never"), span(mode)),
             )
         },
     },
@@ -653,7 +657,7 @@ const CEL_RULES: &[CelRule] = &[
                     uses.pos,
                     "a LoadBalancer pool cannot also serve Workload or Tunnel addresses; use a separate pool for them".to_owned(),
                 )
-                .fix("allow only LoadBalancer", "[\"LoadBalancer\"]", span(uses)),
+                .with_fix("allow only LoadBalancer", "[\"LoadBalancer\"]", span(uses)),
             )
         },
     },
@@ -671,7 +675,7 @@ const CEL_RULES: &[CelRule] = &[
                     ipip.pos,
                     "IPIP does not carry IPv6; set `ipipMode: Never` (use `vxlanMode` for encapsulated IPv6)".to_owned(),
                 )
-                .fix("set `ipipMode` to Never", quoted("Never"), span(ipip)),
+                .with_fix("set `ipipMode` to Never", quoted("Never"), span(ipip)),
             )
         },
     },
@@ -689,7 +693,7 @@ const CEL_RULES: &[CelRule] = &[
                     flag.pos,
                     "a LoadBalancer pool must be exported over BGP; set `disableBGPExport: false`".to_owned(),
                 )
-                .fix("export the pool over BGP", "false", span(flag)),
+                .with_fix("export the pool over BGP", "false", span(flag)),
             )
         },
     },
@@ -710,7 +714,7 @@ const CEL_RULES: &[CelRule] = &[
                         selector.value
                     ),
                 )
-                .fix("select every node", quoted("all()"), span(selector).filter(|_| selector.pos != v.spec_pos())),
+                .with_fix("select every node", quoted("all()"), span(selector).filter(|_| selector.pos != v.spec_pos())),
             )
         },
     },
@@ -728,8 +732,8 @@ const CEL_RULES: &[CelRule] = &[
                 "tunnel addresses belong to no namespace, so a pool with a `namespaceSelector` must not allow Tunnel; set `allowedUses: [Workload]` (an empty `allowedUses` means Workload and Tunnel)".to_owned(),
             );
             Some(match v.spec.allowed_uses.as_ref().filter(|u| u.pos != v.spec_pos()) {
-                Some(uses) => finding.fix("allow only Workload", "[\"Workload\"]", span(uses)),
-                None => finding.fix("add `allowedUses: [Workload]` to the spec", "allowedUses: [\"Workload\"]", None),
+                Some(uses) => finding.with_fix("allow only Workload", "[\"Workload\"]", span(uses)),
+                None => finding.with_fix("add `allowedUses: [Workload]` to the spec", "allowedUses: [\"Workload\"]", None),
             })
         },
     },
@@ -804,9 +808,9 @@ const CEL_RULES: &[CelRule] = &[
             let fits = u8::try_from(prefix).ok().and_then(|p| BlockSize::new(family, p)).is_some();
             Some(match (&v.spec.block_size, fits) {
                 (Some(size), true) if size.pos != v.spec_pos() => {
-                    finding.fix(format!("use `blockSize: {prefix}`"), prefix.to_string(), span(size))
+                    finding.with_fix(format!("use `blockSize: {prefix}`"), prefix.to_string(), span(size))
                 }
-                (_, true) => finding.fix(format!("add `blockSize: {prefix}` to the spec"), format!("blockSize: {prefix}"), None),
+                (_, true) => finding.with_fix(format!("add `blockSize: {prefix}` to the spec"), format!("blockSize: {prefix}"), None),
                 (_, false) => finding,
             })
         },
@@ -821,7 +825,7 @@ fn global_selector(v: &CelView<'_>, field: &Option<Spanned<String>>, key: &str) 
         format!("`global()` is only meaningful in network policy; an IP pool's `{key}` cannot use it (`all()` selects everything)"),
     );
     Some(if selector.value.trim() == "global()" {
-        finding.fix("use `all()`", quoted("all()"), span(selector))
+        finding.with_fix("use `all()`", quoted("all()"), span(selector))
     } else {
         finding
     })

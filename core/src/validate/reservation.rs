@@ -71,7 +71,7 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
                         ),
                         CalicoError::Text(String::new()),
                     )
-                    .fix(
+                    .with_fix(
                         format!("write the whole reserved network `{}` (or `{}` for one address)", net.trunc(), IpNet::from(net.addr())),
                         quoted(&net.trunc().to_string()),
                         Some((entry.pos, entry.end)),
@@ -98,7 +98,7 @@ fn invalid(layer: Layer, entry: &Spanned<String>, error: CalicoError) -> Finding
     match parse_ip(text.trim()) {
         Some(ip) => {
             let net = IpNet::from(ip);
-            finding.fix(
+            finding.with_fix(
                 format!("write the address as `{net}`"),
                 quoted(&net.to_string()),
                 Some((entry.pos, entry.end)),
