@@ -91,7 +91,7 @@ fn outside_cluster_cidr<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding
                 "pool-outside-cluster-cidr",
                 cidr.pos,
                 format!("`{net}` is not inside the cluster's pod CIDR ({list}); pod traffic from it may be dropped or mis-routed"),
-                CalicoError::Text(String::new()),
+                CalicoError::NotCalico,
             )
             .with_severity(Severity::Error),
         ));
@@ -120,7 +120,7 @@ fn reservations_outside_pools<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, F
                     "reservation-outside-pools",
                     entry.pos,
                     format!("`{net}` is in no IP pool, so reserving it changes nothing"),
-                    CalicoError::Text(String::new()),
+                    CalicoError::NotCalico,
                 ),
             ));
         }

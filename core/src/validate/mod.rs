@@ -126,6 +126,8 @@ pub enum CalicoError {
     Api { path: String, detail: String },
     /// Any other error text, verbatim.
     Text(String),
+    /// Calico reports nothing: the planner's own finding.
+    NotCalico,
 }
 
 impl CalicoError {
@@ -170,6 +172,7 @@ impl CalicoError {
             CalicoError::Field { .. } => render_go(std::slice::from_ref(self)),
             CalicoError::Api { .. } => render_api(origin, std::slice::from_ref(self)),
             CalicoError::Text(text) => text.clone(),
+            CalicoError::NotCalico => String::new(),
         }
     }
 
@@ -187,6 +190,7 @@ impl CalicoError {
             } => format!("{name} = '{value}' ({reason})"),
             CalicoError::Api { path, detail } => format!("{path}: {detail}"),
             CalicoError::Text(text) => text.clone(),
+            CalicoError::NotCalico => String::new(),
         }
     }
 }
@@ -292,9 +296,8 @@ impl Finding {
     /// The diagnostic for this finding alone, with Calico's text as this layer prints it.
     pub fn diagnostic(&self, origin: &Origin) -> Diagnostic {
         let mut diagnostic = Diagnostic::new(self.code, self.severity, self.message.clone());
-        let calico = self.error.render(origin);
-        if !calico.is_empty() {
-            diagnostic = diagnostic.calico(calico);
+        if self.error != CalicoError::NotCalico {
+            diagnostic = diagnostic.calico(self.error.render(origin));
         }
         let mut diagnostic = origin.locate(diagnostic, self.pos);
         if let Some(fix) = &self.fix {

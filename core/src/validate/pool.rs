@@ -588,13 +588,7 @@ impl<'a> CelView<'a> {
 
     fn finding(&self, code: &'static str, pos: Pos, message: String) -> Finding {
         // The error is filled in from the rule's row.
-        Finding::new(
-            Layer::Crd,
-            code,
-            pos,
-            message,
-            CalicoError::Text(String::new()),
-        )
+        Finding::new(Layer::Crd, code, pos, message, CalicoError::NotCalico)
     }
 }
 
@@ -754,7 +748,7 @@ const CEL_RULES: &[CelRule] = &[
             let net = v.net?;
             let cidr = v.cidr()?;
             (net.trunc() != net)
-                .then(|| not_masked(Layer::Crd, cidr, net.trunc(), CalicoError::Text(String::new())))
+                .then(|| not_masked(Layer::Crd, cidr, net.trunc(), CalicoError::NotCalico))
         },
     },
     CelRule {
@@ -777,7 +771,7 @@ const CEL_RULES: &[CelRule] = &[
                 .ok()
                 .and_then(|prefix| BlockSize::new(family, prefix))
                 .is_some();
-            (!in_range).then(|| block_size_range(Layer::Crd, size, v.spec, CalicoError::Text(String::new())))
+            (!in_range).then(|| block_size_range(Layer::Crd, size, v.spec, CalicoError::NotCalico))
         },
     },
     CelRule {

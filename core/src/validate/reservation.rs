@@ -69,7 +69,7 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
                             net.trunc(),
                             net.addr()
                         ),
-                        CalicoError::Text(String::new()),
+                        CalicoError::NotCalico,
                     )
                     .with_fix(
                         format!("write the whole reserved network `{}` (or `{}` for one address)", net.trunc(), IpNet::from(net.addr())),
