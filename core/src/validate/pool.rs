@@ -429,7 +429,9 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
         (&spec.ipip_mode, "spec.ipipMode"),
         (&spec.vxlan_mode, "spec.vxlanMode"),
     ] {
-        if let Some(mode) = field.as_ref().filter(|m| !m.value.is_empty()) {
+        // The CRD enum has no empty value, so an explicit "" fails here (calicoctl turns it
+        // into Never before the CRD sees it).
+        if let Some(mode) = field {
             if !ENCAP_MODES.contains(&mode.value.as_str()) {
                 out.push(unknown_mode(
                     Layer::Crd,
