@@ -8,10 +8,13 @@ use crate::model::{IpPool, Model, Origin, Spanned, OS_LABEL};
 
 use super::{CalicoError, Finding, Layer};
 
-pub(super) fn check(model: &Model) -> Vec<(&Origin, Finding)> {
+pub(super) fn check<'m>(
+    model: &'m Model,
+    extra_cluster_cidrs: &[IpNet],
+) -> Vec<(&'m Origin, Finding)> {
     let mut out = Vec::new();
     overlaps(model, &mut out);
-    outside_cluster_cidr(model, &mut out);
+    outside_cluster_cidr(model, extra_cluster_cidrs, &mut out);
     reservations_outside_pools(model, &mut out);
     windows_strict_affinity(model, &mut out);
     out
@@ -61,8 +64,13 @@ fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
     }
 }
 
-fn outside_cluster_cidr<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
-    let cluster = model.cluster_cidrs();
+fn outside_cluster_cidr<'m>(
+    model: &'m Model,
+    extra_cluster_cidrs: &[IpNet],
+    out: &mut Vec<(&'m Origin, Finding)>,
+) {
+    let mut cluster = model.cluster_cidrs();
+    cluster.extend_from_slice(extra_cluster_cidrs);
     for pool in &model.pools {
         let Some((net, cidr)) = pool_net(pool) else {
             continue;

@@ -20,6 +20,8 @@ mod reservation;
 
 use std::fmt::Write as _;
 
+use ipnet::IpNet;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Model, Origin, Resource};
 use crate::yaml::Pos;
@@ -382,8 +384,14 @@ pub fn rejection(origin: &Origin, findings: &[Finding]) -> Option<String> {
 /// model, plus the rules between resources (pool overlap, pools outside the cluster CIDR,
 /// reservations outside every pool, Windows nodes without strict affinity). A rule several layers
 /// enforce is reported once, at its node, with the text of the first layer a calicoctl write
-/// would hit, and its message says which write paths enforce it.
+/// would hit, and its message says which write paths reject it.
 pub fn check(model: &Model) -> Vec<Diagnostic> {
+    check_with(model, &[])
+}
+
+/// [`check`], with cluster pod CIDRs known from outside the input (the CLI's `--cluster-cidr`)
+/// added to those of the input's kubeadm `ClusterConfiguration`s.
+pub fn check_with(model: &Model, cluster_cidrs: &[IpNet]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let resources = model
         .pools
@@ -402,10 +410,9 @@ pub fn check(model: &Model) -> Vec<Diagnostic> {
                 .map(|c| (&c.origin, Resource::IpamConfiguration(c.clone()))),
         );
     for (origin, resource) in resources {
-        let findings = every_path(&resource);
-        diagnostics.extend(merge(origin, findings));
+        diagnostics.extend(merge(origin, every_path(&resource)));
     }
-    for (origin, finding) in cluster::check(model) {
+    for (origin, finding) in cluster::check(model, cluster_cidrs) {
         diagnostics.push(finding.diagnostic(origin));
     }
     diagnostics
