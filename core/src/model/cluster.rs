@@ -182,6 +182,57 @@ pub struct CniConfig {
     pub windows_use_single_network: bool,
 }
 
+/// The CNI settings pods are created with: what the pasted CNI configuration says, else what the
+/// Tigera operator writes (the contract's cluster assumptions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CniSettings {
+    /// `ipam.type`; the pod annotations only apply with `calico-ipam`.
+    pub ipam_type: String,
+    /// `policy.type`; pod and namespace annotations are read only with `k8s` (spec §2.1).
+    pub policy_type: String,
+    /// Whether an IPv4 address is requested (`assign_ipv4` is anything but "false").
+    pub assign_ipv4: bool,
+    /// Whether an IPv6 address is requested (`assign_ipv6` is exactly "true").
+    pub assign_ipv6: bool,
+    pub ipv4_pools: Vec<String>,
+    pub ipv6_pools: Vec<String>,
+    pub ip_addrs_no_ipam: bool,
+    pub floating_ips: bool,
+    pub windows_use_single_network: bool,
+}
+
+impl CniSettings {
+    /// The operator's settings for a cluster with IPv4 and/or IPv6 pools.
+    pub fn operator_defaults(has_ipv4_pool: bool, has_ipv6_pool: bool) -> CniSettings {
+        CniSettings {
+            ipam_type: "calico-ipam".to_owned(),
+            policy_type: "k8s".to_owned(),
+            assign_ipv4: has_ipv4_pool,
+            assign_ipv6: has_ipv6_pool,
+            ipv4_pools: Vec::new(),
+            ipv6_pools: Vec::new(),
+            ip_addrs_no_ipam: false,
+            floating_ips: false,
+            windows_use_single_network: false,
+        }
+    }
+
+    /// The settings a pasted CNI configuration gives, read as the plugin reads them (spec §2.6).
+    pub fn from_config(config: &CniConfig) -> CniSettings {
+        CniSettings {
+            ipam_type: config.ipam_type.clone().unwrap_or_default(),
+            policy_type: config.policy_type.clone().unwrap_or_default(),
+            assign_ipv4: config.assign_ipv4.as_deref() != Some("false"),
+            assign_ipv6: config.assign_ipv6.as_deref() == Some("true"),
+            ipv4_pools: config.ipv4_pools.clone().unwrap_or_default(),
+            ipv6_pools: config.ipv6_pools.clone().unwrap_or_default(),
+            ip_addrs_no_ipam: config.ip_addrs_no_ipam,
+            floating_ips: config.floating_ips,
+            windows_use_single_network: config.windows_use_single_network,
+        }
+    }
+}
+
 /// A `ConfigMap` with `data.cni_network_config`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CniConfigMap {

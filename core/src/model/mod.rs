@@ -26,7 +26,8 @@ use crate::manifest::Document;
 
 pub use block_affinity::BlockAffinity;
 pub use cluster::{
-    ClusterConfiguration, CniConfig, CniConfigMap, Namespace, Node, TunnelAddresses, OS_LABEL,
+    ClusterConfiguration, CniConfig, CniConfigMap, CniSettings, Namespace, Node, TunnelAddresses,
+    OS_LABEL,
 };
 pub use fields::{ApiGroup, Origin, Spanned};
 pub use ipam_config::{
@@ -185,6 +186,22 @@ impl Model {
     /// The last pasted CNI configuration, if any.
     pub fn cni_config(&self) -> Option<&CniConfig> {
         self.cni_configs.last().map(|c| &c.config)
+    }
+
+    /// The CNI settings in effect: the last pasted CNI configuration, else the operator's
+    /// (IPv4 and IPv6 requested when a pool of that family exists).
+    pub fn cni_settings(&self) -> CniSettings {
+        match self.cni_config() {
+            Some(config) => CniSettings::from_config(config),
+            None => {
+                let pools = self.effective_pools();
+                let has = |family| pools.iter().any(|p| p.family() == family);
+                CniSettings::operator_defaults(
+                    has(crate::net::Family::V4),
+                    has(crate::net::Family::V6),
+                )
+            }
+        }
     }
 
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
