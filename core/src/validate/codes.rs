@@ -51,6 +51,13 @@ pub const CODES: &[CodeDoc] = &[
     doc("ipam-config-range", Error, "`maxBlocksPerHost` is negative or above the CRD's maximum, `ipCooldownSeconds` is outside 0–1200, or `kubeVirtVMAddressPersistence` is not Enabled/Disabled.", "spec:\n  maxBlocksPerHost: -1", "Use a value in range."),
     doc("ipam-config-strict-auto", Warning, "`strictAffinity` and `autoAllocateBlocks` are both false; `calicoctl ipam configure` refuses this, direct writes accept it.", "spec:\n  strictAffinity: false\n  autoAllocateBlocks: false", "Enable one of them."),
     doc("ipam-config-max-blocks-strict", Warning, "`maxBlocksPerHost` is set without `strictAffinity: true`; `calicoctl ipam configure` refuses this, direct writes accept it.", "spec:\n  maxBlocksPerHost: 4", "Set `strictAffinity: true`."),
+    doc(
+        "ipam-config-auto-allocate-unset",
+        Warning,
+        "A `projectcalico.org/v3` IPAMConfiguration leaves `autoAllocateBlocks` unset: kubectl stores the CRD default true, calicoctl very likely stores false.",
+        "kind: IPAMConfiguration\nspec:\n  strictAffinity: true",
+        "Write `autoAllocateBlocks: true` (or false) explicitly.",
+    ),
     doc("ipam-config-windows-strict", Error, "A Windows node exists but strict affinity is off; Calico IPAM on Windows refuses to run.", "kind: Node\nmetadata:\n  labels:\n    kubernetes.io/os: windows", "Set `strictAffinity: true` in the `default` IPAMConfiguration."),
     doc("block-affinity-deleted", Error, "A BlockAffinity is written with `deleted: true`.", "kind: BlockAffinity\nspec:\n  deleted: true", "Do not write internal IPAM objects by hand."),
     doc("annotation-malformed", Error, "An `ipAddrs`/`ipAddrsNoIpam`/`ipv4pools`/`ipv6pools`/`ipFamilies`/`floatingIPs` value Calico cannot parse (not a JSON list of strings, empty, not an IP, …).", "cni.projectcalico.org/ipAddrs: 10.0.0.5", "Write a JSON list: '[\"10.0.0.5\"]'."),

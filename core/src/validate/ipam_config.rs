@@ -124,6 +124,21 @@ pub(super) fn check(config: &IpamConfiguration, options: &Options, out: &mut Vec
         }
     }
     ipam_configure(config, out);
+    if config.api != ApiGroup::CrdV1 && config.auto_allocate_blocks.is_none() {
+        // The v3 field has no `omitempty`: a manifest without it, applied through calicoctl, very
+        // likely stores the Go zero value false, while kubectl gets the CRD default true
+        // (spec §7.32; inferred from the code, not exercised).
+        out.push(
+            Finding::new(
+                Layer::Planner,
+                "ipam-config-auto-allocate-unset",
+                config.spec_pos,
+                "`autoAllocateBlocks` is not set: `kubectl apply` stores the default true, but calicoctl very likely stores false, and then nodes never claim new blocks; write it out",
+                CalicoError::NotCalico,
+            )
+            .with_fix("add `autoAllocateBlocks: true` to the spec", "autoAllocateBlocks: true", None),
+        );
+    }
 }
 
 fn range(

@@ -129,7 +129,7 @@ fn metadata_reservation_and_config_rules() {
         ),
         (
             "kind: IPAMConfiguration\nmetadata: {name: mine}\nspec:\n  maxBlocksPerHost: -1\n  ipCooldownSeconds: 5000\n",
-            &[("ipam-config-name", 2), ("ipam-config-range", 4), ("ipam-config-range", 5)],
+            &[("ipam-config-auto-allocate-unset", 4), ("ipam-config-name", 2), ("ipam-config-range", 4), ("ipam-config-range", 5)],
         ),
         (
             "kind: IPAMConfig\nmetadata: {name: default}\nspec:\n  strictAffinity: false\n  autoAllocateBlocks: false\n  maxBlocksPerHost: 3\n",
@@ -140,7 +140,7 @@ fn metadata_reservation_and_config_rules() {
             &[("ipam-config-windows-strict", 5)],
         ),
         (
-            "kind: Node\nmetadata: {name: w, labels: {kubernetes.io/os: windows}}\n---\nkind: IPAMConfiguration\nmetadata: {name: default}\nspec: {strictAffinity: true}\n",
+            "kind: Node\nmetadata: {name: w, labels: {kubernetes.io/os: windows}}\n---\nkind: IPAMConfiguration\nmetadata: {name: default}\nspec: {strictAffinity: true, autoAllocateBlocks: true}\n",
             &[],
         ),
         (
