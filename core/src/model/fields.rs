@@ -122,7 +122,6 @@ pub(crate) struct Reader<'o> {
 fn k8s_type_name(node: &Node) -> &'static str {
     match node.type_name() {
         "list" => "array",
-        "integer" | "number" => "number",
         other => other,
     }
 }
