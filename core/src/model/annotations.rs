@@ -473,4 +473,52 @@ mod tests {
         let err = parse_ip_families(&value("[]")).expect_err("empty");
         assert_eq!(err.calico_message, "IPAM plugin returned missing IP config");
     }
+
+    fn meta(annotations: &[(&str, &str)]) -> Meta {
+        Meta {
+            annotations: annotations
+                .iter()
+                .map(|(k, v)| (value(k), value(v)))
+                .collect(),
+            ..Meta::default()
+        }
+    }
+
+    #[test]
+    fn pod_values_beat_namespace_values_only_when_not_empty() {
+        let namespace = meta(&[(IPV4_POOLS, r#"["ns-pool"]"#), (IP_FAMILIES, r#"["IPv6"]"#)]);
+        let pod = meta(&[(IPV4_POOLS, r#"["pod-pool"]"#), (IP_FAMILIES, "")]);
+        let (read_back, problems) = read(&pod, Some(&namespace));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            read_back.ipv4_pools.map(|p| p.value),
+            Some(vec!["pod-pool".to_owned()])
+        );
+        assert_eq!(
+            read_back.ip_families.map(|f| f.value),
+            Some(IpFamilies {
+                ipv4: false,
+                ipv6: true
+            })
+        );
+    }
+
+    #[test]
+    fn namespace_problems_name_their_source_and_conflicts_are_reported() {
+        let namespace = meta(&[(IPV6_POOLS, "not json")]);
+        let pod = meta(&[
+            (IP_ADDRS, r#"["10.0.0.1"]"#),
+            (IP_ADDRS_NO_IPAM, r#"["10.0.0.2"]"#),
+        ]);
+        let (read_back, problems) = read(&pod, Some(&namespace));
+        let got: Vec<_> = problems.iter().map(|p| (p.source, p.error.code)).collect();
+        assert_eq!(
+            got,
+            [
+                (AnnotationSource::Namespace, "annotation-malformed"),
+                (AnnotationSource::Pod, "annotation-conflict"),
+            ]
+        );
+        assert!(read_back.ip_addrs.is_some() && read_back.ip_addrs_no_ipam.is_some());
+    }
 }

@@ -387,4 +387,48 @@ spec: {nodeName: 5}
             assert!(model.pools[0].effective().is_none(), "{spec}");
         }
     }
+
+    #[test]
+    fn reads_calico_nodes_and_cni_config_maps() {
+        let text = r#"
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: n1}
+spec:
+  bgp: {ipv4IPIPTunnelAddr: 10.0.0.1}
+  wireguard: {interfaceIPv6Address: "fd00::1"}
+status: {wireguardPublicKey: abc}
+---
+kind: ConfigMap
+metadata: {name: calico-config}
+data:
+  cni_network_config: |-
+    {"plugins": [{"type": "calico", "ipam": {"type": "host-local"}, "policy": {"type": "k8s"}}]}
+---
+kind: IPPool
+metadata: {name: v6}
+spec: {cidr: "fd00::/48"}
+"#;
+        let (model, diags) = model_of(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let node = &model.nodes[0];
+        assert_eq!(
+            node.tunnel.ipip_v4.as_ref().map(Spanned::as_str),
+            Some("10.0.0.1")
+        );
+        assert_eq!(
+            node.tunnel.wireguard_v6.as_ref().map(Spanned::as_str),
+            Some("fd00::1")
+        );
+        assert!(node.wireguard_public_key.is_some());
+        let settings = model.cni_settings();
+        assert_eq!(settings.ipam_type, "host-local");
+        assert!(settings.assign_ipv4 && !settings.assign_ipv6);
+        let without_config = Model {
+            cni_configs: Vec::new(),
+            ..model
+        };
+        let defaults = without_config.cni_settings();
+        assert_eq!((defaults.assign_ipv4, defaults.assign_ipv6), (false, true));
+    }
 }
