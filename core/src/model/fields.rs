@@ -5,6 +5,7 @@
 //! diagnostic (with the text kube-apiserver prints for the same mistake) and treats the field as
 //! absent, so one typo does not hide every other finding about the resource.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::diagnostic::{Diagnostic, ResourceRef};
@@ -257,6 +258,7 @@ impl<'o> Reader<'o> {
         };
         let path = join(path, key);
         let mut entries: Vec<(Spanned<String>, Spanned<String>)> = Vec::new();
+        let mut index_of: HashMap<String, usize> = HashMap::new();
         for (k, v) in node.as_map().unwrap_or_default() {
             let Some(name) = k.scalar_text() else {
                 self.wrong_type(k, &path, "string");
@@ -269,9 +271,19 @@ impl<'o> Reader<'o> {
                 self.string_node(v, &join(&path, name))
             };
             if let Some(value) = value {
+                let entry = (Spanned::of(name.to_owned(), k), value);
                 // A repeated key keeps its last value, as Kubernetes' decoders do.
-                entries.retain(|(existing, _)| existing.value != name);
-                entries.push((Spanned::of(name.to_owned(), k), value));
+                match index_of.get(name) {
+                    Some(&index) => {
+                        if let Some(slot) = entries.get_mut(index) {
+                            *slot = entry;
+                        }
+                    }
+                    None => {
+                        index_of.insert(name.to_owned(), entries.len());
+                        entries.push(entry);
+                    }
+                }
             }
         }
         entries

@@ -1,6 +1,8 @@
 //! Rules between resources: pool overlap (spec §1.1.2 P6), pools outside the cluster's pod CIDR,
 //! reservations that reserve nothing, and Windows nodes without strict affinity (spec §1.3).
 
+use std::collections::BTreeMap;
+
 use ipnet::IpNet;
 
 use crate::diagnostic::Severity;
@@ -32,36 +34,87 @@ fn overlap(a: &IpNet, b: &IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+/// A network as (address width, base address, prefix length): ordered by base within a family.
+type NetKey = (u8, u128, u8);
+
+fn net_key(net: &IpNet) -> NetKey {
+    match net {
+        IpNet::V4(v4) => (32, u128::from(u32::from(v4.network())), v4.prefix_len()),
+        IpNet::V6(v6) => (128, u128::from(v6.network()), v6.prefix_len()),
+    }
+}
+
+/// `base` with its last `width - prefix` bits cleared (or set, for the last address).
+fn truncate(width: u8, base: u128, prefix: u8, set_host_bits: bool) -> u128 {
+    let host_bits = u32::from(width.saturating_sub(prefix));
+    let host_mask = if host_bits >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << host_bits) - 1
+    };
+    if set_host_bits {
+        base | host_mask
+    } else {
+        base & !host_mask
+    }
+}
+
+/// Reports every pool that overlaps a pool written before it (P6: calicoctl refuses to create
+/// it). Pools are indexed by base address, so each pool costs one lookup per possible prefix
+/// length (for the pools that contain it) and one range scan (for the pools it contains), not a
+/// comparison with every earlier pool.
 fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
+    let mut seen: BTreeMap<NetKey, Vec<usize>> = BTreeMap::new();
     for (index, pool) in model.pools.iter().enumerate() {
         let Some((net, cidr)) = pool_net(pool) else {
             continue;
         };
-        let earlier = model.pools[..index]
-            .iter()
-            .filter(|other| other.name() != pool.name())
-            .filter_map(|other| pool_net(other).map(|(n, _)| (other, n)))
-            .find(|(_, other_net)| overlap(&net, other_net));
-        if let Some((other, other_net)) = earlier {
-            out.push((
-                &pool.origin,
-                Finding::new(
-                    Layer::ClientV3,
-                    "pool-overlap",
-                    cidr.pos,
-                    format!(
-                        "`{net}` overlaps IP pool `{}` ({other_net}); calicoctl refuses to create this pool, and if both are written straight to the CRDs, kube-controllers (v3.32+) marks the newer one `CIDROverlap` and allocates nothing from it",
-                        other.name()
-                    ),
-                    CalicoError::Text(format!(
-                        "IPPool({}) CIDR overlaps with IPPool({}) CIDR {other_net}",
-                        pool.name(),
-                        other.name()
-                    )),
-                ),
-            ));
+        let (width, base, prefix) = net_key(&net);
+        let other_name = |i: &usize| model.pools.get(*i).filter(|o| o.name() != pool.name());
+        let containing = (0..=prefix).find_map(|p| {
+            let key = (width, truncate(width, base, p, false), p);
+            seen.get(&key)?.iter().find_map(other_name)
+        });
+        let last = truncate(width, base, prefix, true);
+        let contained = || {
+            seen.range((width, base, 0)..=(width, last, u8::MAX))
+                .flat_map(|(_, indices)| indices.iter())
+                .find_map(other_name)
+        };
+        if let Some(other) = containing.or_else(contained) {
+            if let Some((other_net, _)) = pool_net(other) {
+                out.push((
+                    &pool.origin,
+                    overlap_finding(pool, cidr, &net, other, &other_net),
+                ));
+            }
         }
+        seen.entry((width, base, prefix)).or_default().push(index);
     }
+}
+
+fn overlap_finding(
+    pool: &IpPool,
+    cidr: &Spanned<String>,
+    net: &IpNet,
+    other: &IpPool,
+    other_net: &IpNet,
+) -> Finding {
+    debug_assert!(overlap(net, other_net));
+    Finding::new(
+        Layer::ClientV3,
+        "pool-overlap",
+        cidr.pos,
+        format!(
+            "`{net}` overlaps IP pool `{}` ({other_net}); calicoctl refuses to create this pool, and if both are written straight to the CRDs, kube-controllers (v3.32+) marks the newer one `CIDROverlap` and allocates nothing from it",
+            other.name()
+        ),
+        CalicoError::Text(format!(
+            "IPPool({}) CIDR overlaps with IPPool({}) CIDR {other_net}",
+            pool.name(),
+            other.name()
+        )),
+    )
 }
 
 fn outside_cluster_cidr<'m>(

@@ -453,6 +453,7 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
         }
     }
     if let Some(uses) = &spec.allowed_uses {
+        let mut seen = std::collections::HashSet::new();
         for (index, item) in uses.value.iter().enumerate() {
             let path = format!("spec.allowedUses[{index}]");
             if !KNOWN_USES.contains(&item.as_str()) {
@@ -462,10 +463,7 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
                     enum_error(&path, &item.value, &KNOWN_USES),
                 ));
             }
-            if uses.value[..index]
-                .iter()
-                .any(|earlier| earlier.value == item.value)
-            {
+            if !seen.insert(item.as_str()) {
                 out.push(Finding::new(
                     Layer::Crd,
                     "schema",

@@ -25,6 +25,7 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
             .collect::<Vec<_>>()
             .join(" ")
     );
+    let mut seen = std::collections::HashSet::new();
     for (index, entry) in entries.iter().enumerate() {
         let text = entry.value.as_str();
         if parse_cidr_or_ip(text).is_none() {
@@ -45,10 +46,7 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
                 ),
             ));
         }
-        if entries[..index]
-            .iter()
-            .any(|earlier| earlier.value == entry.value)
-        {
+        if !seen.insert(text) {
             out.push(Finding::new(
                 Layer::Crd,
                 "schema",

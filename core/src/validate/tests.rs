@@ -326,3 +326,69 @@ fn hostile_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn overlaps_are_found_in_either_direction_but_not_for_the_same_pool() {
+    let pools = |cidrs: &[(&str, &str)]| {
+        cidrs
+            .iter()
+            .map(|(name, cidr)| {
+                format!("kind: IPPool\nmetadata: {{name: {name}}}\nspec: {{cidr: '{cidr}'}}\n")
+            })
+            .collect::<Vec<_>>()
+            .join("---\n")
+    };
+    let overlapping = |cidrs: &[(&str, &str)]| -> Vec<u32> {
+        codes(&pools(cidrs))
+            .into_iter()
+            .filter(|(code, _)| *code == "pool-overlap")
+            .map(|(_, line)| line)
+            .collect()
+    };
+    assert_eq!(
+        overlapping(&[("a", "10.0.0.0/16"), ("b", "10.0.0.0/8")]),
+        [7]
+    );
+    assert_eq!(
+        overlapping(&[("a", "10.0.0.0/8"), ("b", "10.1.0.0/16")]),
+        [7]
+    );
+    assert_eq!(
+        overlapping(&[("a", "10.0.0.0/16"), ("a", "10.0.0.0/8")]),
+        Vec::<u32>::new()
+    );
+    assert_eq!(
+        overlapping(&[("a", "10.0.0.0/16"), ("b", "10.1.0.0/16")]),
+        Vec::<u32>::new()
+    );
+    assert_eq!(
+        overlapping(&[("a", "fd00::/8"), ("b", "10.0.0.0/8"), ("c", "fd00:1::/64")]),
+        [11]
+    );
+}
+
+#[test]
+fn many_pools_are_checked_quickly() {
+    let text: String = (0..20_000u32)
+        .map(|i| {
+            format!(
+                "kind: IPPool\nmetadata: {{name: p{i}}}\nspec: {{cidr: 10.{}.{}.0/24}}\n---\n",
+                i / 256,
+                i % 256
+            )
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let (docs, _) = parse(&[Source::new(None, &text)]);
+    let (model, _) = model::build(&docs);
+    let overlaps = check(&model)
+        .iter()
+        .filter(|d| d.code == "pool-overlap")
+        .count();
+    assert_eq!(overlaps, 0);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+}
