@@ -216,11 +216,9 @@ fn windows_strict_affinity<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Find
             )
             .with_severity(Severity::Error);
             let finding = match &config.strict_affinity {
-                Some(field) => finding.with_fix(
-                    "enable strict affinity",
-                    "true",
-                    Some((field.pos, field.end)),
-                ),
+                Some(field) => {
+                    finding.with_fix("enable strict affinity", "true", super::span(field))
+                }
                 None => finding.with_fix(
                     "add `strictAffinity: true` to the spec",
                     "strictAffinity: true",

@@ -39,11 +39,7 @@ pub(super) fn check(config: &IpamConfiguration, options: &Options, out: &mut Vec
                     .to_owned(),
             ),        );
         out.push(match &config.meta.name {
-            Some(name) => finding.with_fix(
-                "rename it to `default`",
-                "default",
-                Some((name.pos, name.end)),
-            ),
+            Some(name) => finding.with_fix("rename it to `default`", "default", super::span(name)),
             None => finding,
         });
     }
@@ -158,7 +154,7 @@ fn range(
     .with_fix(
         format!("use `{key}: {nearest}`"),
         nearest.to_string(),
-        Some((value.pos, value.end)),
+        super::span(value),
     )
 }
 

@@ -17,7 +17,7 @@ pub(super) fn check(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
 
 fn check_name(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
     let (name, pos, span) = match &meta.name {
-        Some(name) => (name.value.as_str(), name.pos, Some((name.pos, name.end))),
+        Some(name) => (name.value.as_str(), name.pos, super::span(name)),
         None => ("", meta.pos.unwrap_or(origin.pos), None),
     };
     let suggestion = suggested_name(name);

@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Model, Origin, Resource};
+use crate::model::{Model, Origin, Resource, Spanned};
 use crate::yaml::Pos;
 
 /// A stage of Calico's validation (spec §1.0).
@@ -226,6 +226,13 @@ fn render_api(origin: &Origin, errors: &[CalicoError]) -> String {
         many => format!("[{}]", many.join(", ")),
     };
     format!("{kind} \"{}\" is invalid: {joined}", origin.resource.name)
+}
+
+/// The span a fix replaces: only a node written on one line. A block list's (or block scalar's)
+/// span runs up to the next token, so replacing it would swallow the line break before the next
+/// field; such fixes carry their text without an edit.
+fn span<T>(field: &Spanned<T>) -> Option<(Pos, Pos)> {
+    (field.pos.line == field.end.line).then_some((field.pos, field.end))
 }
 
 /// A corrected manifest text for the offending node.

@@ -11,7 +11,7 @@ use crate::net::{parse_cidr_or_ip, BlockSize, Family};
 use crate::selector::Selector;
 use crate::yaml::Pos;
 
-use super::{metadata, CalicoError, Finding, Layer, Options};
+use super::{metadata, span, CalicoError, Finding, Layer, Options};
 
 const WORKLOAD: &str = "Workload";
 const TUNNEL: &str = "Tunnel";
@@ -52,10 +52,6 @@ fn parse_cidr(text: &str) -> Option<IpNet> {
 /// A string replacement that is valid in YAML and JSON alike.
 fn quoted(text: &str) -> String {
     serde_json::Value::from(text).to_string()
-}
-
-fn span<T>(field: &Spanned<T>) -> Option<(Pos, Pos)> {
-    Some((field.pos, field.end))
 }
 
 /// clientv3 `validateAndSetDefaults` on create (spec §1.1.2 P1–P3, §1.1.3): stops at its first

@@ -72,7 +72,7 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
                     .with_fix(
                         format!("write the whole reserved network `{}` (or `{}` for one address)", net.trunc(), IpNet::from(net.addr())),
                         quoted(&net.trunc().to_string()),
-                        Some((entry.pos, entry.end)),
+                        super::span(entry),
                     ),
                 );
             }
@@ -99,7 +99,7 @@ fn invalid(layer: Layer, entry: &Spanned<String>, error: CalicoError) -> Finding
             finding.with_fix(
                 format!("write the address as `{net}`"),
                 quoted(&net.to_string()),
-                Some((entry.pos, entry.end)),
+                super::span(entry),
             )
         }
         None => finding,
