@@ -127,6 +127,19 @@ fn k8s_type_name(node: &Node) -> &'static str {
     }
 }
 
+/// The YAML 1.1 booleans (`yes`, `off`, …) that `kubectl` still reads as booleans, for a plain
+/// (unquoted) scalar.
+fn yaml_1_1_bool(node: &Node) -> Option<bool> {
+    match &node.value {
+        crate::yaml::Value::Scalar(scalar) if !scalar.quoted => match scalar.text.as_str() {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Joins a field path the way Kubernetes prints it (`spec.blockSize`).
 pub(crate) fn join(parent: &str, key: &str) -> String {
     if parent.is_empty() {
@@ -205,7 +218,7 @@ impl<'o> Reader<'o> {
 
     pub fn boolean(&mut self, parent: &Node, key: &str, path: &str) -> Option<Spanned<bool>> {
         let node = Reader::child(parent, key)?;
-        match node.as_bool() {
+        match node.as_bool().or_else(|| yaml_1_1_bool(node)) {
             Some(value) => Some(Spanned::of(value, node)),
             None => {
                 self.wrong_type(node, &join(path, key), "boolean");
