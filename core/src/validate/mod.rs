@@ -235,6 +235,11 @@ fn span<T>(field: &Spanned<T>) -> Option<(Pos, Pos)> {
     (field.pos.line == field.end.line).then_some((field.pos, field.end))
 }
 
+/// A string replacement that is valid in YAML and JSON alike.
+fn quoted(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
 /// A corrected manifest text for the offending node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suggestion {

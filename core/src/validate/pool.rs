@@ -1,8 +1,9 @@
 //! `IPPool` rules (spec §1.1.2): clientv3's P1–P3 with its defaults, the Go validator's field tags
 //! and struct rule (P1–P3, P9, P10), and the CRD's schema and CEL rules C1–C14.
 //!
-//! The CEL rules are a table ([`CEL_RULES`]): each row is the rule's code, Calico's message, its
-//! declared reason and a predicate over the defaulted spec that returns the offending node.
+//! The CEL rules are a table ([`CEL_RULES`]): each row is Calico's message, the rule's declared
+//! reason, and a check over the defaulted spec that returns the finding (its code, the offending
+//! node and a fix) when the rule is violated.
 
 use ipnet::IpNet;
 
@@ -11,7 +12,7 @@ use crate::net::{parse_cidr_or_ip, BlockSize, Family};
 use crate::selector::Selector;
 use crate::yaml::Pos;
 
-use super::{metadata, span, CalicoError, Finding, Layer, Options};
+use super::{metadata, quoted, span, CalicoError, Finding, Layer, Options};
 
 const WORKLOAD: &str = "Workload";
 const TUNNEL: &str = "Tunnel";
@@ -47,11 +48,6 @@ pub(super) fn check(pool: &IpPool, options: &Options, out: &mut Vec<Finding>) {
 /// Go's `net.ParseCIDR` (a bare address is not a CIDR).
 fn parse_cidr(text: &str) -> Option<IpNet> {
     text.parse().ok()
-}
-
-/// A string replacement that is valid in YAML and JSON alike.
-fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
 }
 
 /// clientv3 `validateAndSetDefaults` on create (spec §1.1.2 P1–P3, §1.1.3): stops at its first

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use crate::model::{IpReservation, Spanned};
 use crate::net::{parse_cidr_or_ip, parse_ip};
 
-use super::{metadata, CalicoError, Finding, Layer, Options};
+use super::{metadata, quoted, CalicoError, Finding, Layer, Options};
 
 pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Vec<Finding>) {
     let layers = options.layers;
@@ -78,10 +78,6 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
             }
         }
     }
-}
-
-fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
 }
 
 fn invalid(layer: Layer, entry: &Spanned<String>, error: CalicoError) -> Finding {
