@@ -5,7 +5,7 @@
 //! compares the verdict and the error text.
 
 use ipam_core::model;
-use ipam_core::validate::{self, Layer, Layers, Options};
+use ipam_core::validate::{self, CrdRunner, Layer, Layers, Options};
 use ipam_core::{manifest, Severity, Source};
 use serde_json::Value;
 
@@ -27,6 +27,12 @@ fn options(go_form: &str) -> Option<Options> {
     Some(Options {
         layers,
         check_metadata: go_form != "spec-struct",
+        // Only kube-apiserver reports CRD errors as its own `StatusError`; `validator.Validate`
+        // (and clientv3 in etcd mode) folds them into its `ErrorValidation`.
+        crd_runner: match go_form {
+            "apiserver-create" => CrdRunner::ApiServer,
+            _ => CrdRunner::InProcess,
+        },
     })
 }
 
@@ -79,7 +85,7 @@ pub fn run(case: &Value) -> Outcome {
             .filter(|f| f.severity == Severity::Error)
             .map(|f| f.error.render(origin)),
     );
-    let rejection = validate::rejection(origin, &findings);
+    let rejection = validate::rejection(origin, &findings, &options);
     errors.extend(rejection.clone());
     let valid = errors.is_empty();
 

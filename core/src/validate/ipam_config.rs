@@ -91,10 +91,8 @@ pub(super) fn check(config: &IpamConfiguration, options: &Options, out: &mut Vec
                 nearest,
                 CalicoError::api(
                     &path,
-                    format!(
-                        "Invalid value: {}: {path} in body should be {text}",
-                        value.value
-                    ),
+                    format!("Invalid value: {}", value.value),
+                    format!("{path} in body should be {text}"),
                 ),
             ));
         }
@@ -111,10 +109,8 @@ pub(super) fn check(config: &IpamConfiguration, options: &Options, out: &mut Vec
                 ),
                 CalicoError::api(
                     "spec.kubeVirtVMAddressPersistence",
-                    format!(
-                        "Unsupported value: \"{}\": supported values: \"Enabled\", \"Disabled\"",
-                        mode.value
-                    ),
+                    format!("Unsupported value: \"{}\"", mode.value),
+                    "supported values: \"Enabled\", \"Disabled\"",
                 ),
             ));
         }

@@ -44,7 +44,8 @@ fn check_name(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
             format!("the {} has no `metadata.name`", origin.kind),
             CalicoError::api(
                 "metadata.name",
-                "Required value: name or generateName is required",
+                "Required value",
+                "name or generateName is required",
             ),
         ));
         return;
@@ -84,7 +85,11 @@ fn check_name(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
             "resource-name",
             pos,
             format!("`{name}` is not a valid resource name (a DNS-1123 subdomain of at most 253 characters)"),
-            CalicoError::api("metadata.name", format!("Invalid value: \"{name}\": {error}")),
+            CalicoError::api(
+                "metadata.name",
+                format!("Invalid value: \"{name}\""),
+                error.clone(),
+            ),
         )));
     }
 }
@@ -138,7 +143,8 @@ fn check_labels(meta: &Meta, out: &mut Vec<Finding>) {
                     match layer {
                         Layer::Crd => CalicoError::api(
                             "metadata.labels",
-                            format!("Invalid value: \"{}\": {error}", key.value),
+                            format!("Invalid value: \"{}\"", key.value),
+                            error.clone(),
                         ),
                         _ => CalicoError::field(
                             "Metadata.Labels (label)",
@@ -159,7 +165,8 @@ fn check_labels(meta: &Meta, out: &mut Vec<Finding>) {
                     match layer {
                         Layer::Crd => CalicoError::api(
                             "metadata.labels",
-                            format!("Invalid value: \"{}\": {error}", value.value),
+                            format!("Invalid value: \"{}\"", value.value),
+                            error.clone(),
                         ),
                         _ => CalicoError::field(
                             "Metadata.Labels (value)",
@@ -187,7 +194,8 @@ fn check_annotations(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
                     match layer {
                         Layer::Crd => CalicoError::api(
                             "metadata.annotations",
-                            format!("Invalid value: \"{}\": {error}", key.value),
+                            format!("Invalid value: \"{}\"", key.value),
+                            error.clone(),
                         ),
                         _ => CalicoError::field(
                             "Metadata.Annotations (key)",
@@ -230,8 +238,9 @@ fn check_annotations(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
             message,
             CalicoError::api(
                 "metadata.annotations",
+                "Too long",
                 format!(
-                    "Too long: must have at most {} bytes",
+                    "must have at most {} bytes",
                     k8s::TOTAL_ANNOTATION_SIZE_LIMIT
                 ),
             ),

@@ -93,6 +93,17 @@ impl WritePath {
     }
 }
 
+/// Who runs the CRD rules, which decides how their errors read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CrdRunner {
+    /// kube-apiserver: one `StatusError` listing every field error.
+    #[default]
+    ApiServer,
+    /// Calico's `validator.Validate(&obj)` (etcd mode, calicoctl validate): the field errors join
+    /// the Go validator's errors in one `ErrorValidation`.
+    InProcess,
+}
+
 /// What to validate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -100,6 +111,7 @@ pub struct Options {
     /// Whether `metadata` is validated (false when validating a bare spec, as Calico's
     /// `validator.Validate(spec)` does).
     pub check_metadata: bool,
+    pub crd_runner: CrdRunner,
 }
 
 impl Options {
@@ -107,6 +119,7 @@ impl Options {
         Options {
             layers,
             check_metadata: true,
+            crd_runner: CrdRunner::ApiServer,
         }
     }
 
@@ -124,8 +137,16 @@ pub enum CalicoError {
         value: String,
         reason: String,
     },
-    /// A kube-apiserver field error: `<path>: <detail>`.
-    Api { path: String, detail: String },
+    /// A Kubernetes field error (`k8s.io/apimachinery` `field.Error`): kube-apiserver prints it as
+    /// `<path>: <kind>: <detail>`; Calico's in-process CRD check turns it into a Go field with the
+    /// path as name and the detail as reason.
+    Api {
+        path: String,
+        /// The error type with the bad value where Kubernetes shows it, e.g. `Forbidden`,
+        /// `Invalid value: "object"`, `Unsupported value: "BadMode"`.
+        kind: String,
+        detail: String,
+    },
     /// Any other error text, verbatim.
     Text(String),
     /// Calico reports nothing: the planner's own finding.
@@ -150,9 +171,10 @@ impl CalicoError {
         )
     }
 
-    fn api(path: &str, detail: impl Into<String>) -> CalicoError {
+    fn api(path: &str, kind: impl Into<String>, detail: impl Into<String>) -> CalicoError {
         CalicoError::Api {
             path: path.to_owned(),
+            kind: kind.into(),
             detail: detail.into(),
         }
     }
@@ -160,12 +182,23 @@ impl CalicoError {
     /// The CEL rule message as kube-apiserver prints it: `Invalid value: "object"` or
     /// `Forbidden`, by the rule's declared reason.
     fn cel(message: &str, forbidden: bool) -> CalicoError {
-        let detail = if forbidden {
-            format!("Forbidden: {message}")
+        let kind = if forbidden {
+            "Forbidden"
         } else {
-            format!("Invalid value: \"object\": {message}")
+            "Invalid value: \"object\""
         };
-        CalicoError::api("spec", detail)
+        CalicoError::api("spec", kind, message)
+    }
+
+    /// The Go field Calico's in-process CRD check (`validator.Validate(&obj)`) reports for a
+    /// Kubernetes field error; other errors are returned unchanged.
+    fn in_process(&self) -> CalicoError {
+        match self {
+            CalicoError::Api { path, detail, .. } => {
+                CalicoError::field(path, "<nil>", detail.clone())
+            }
+            other => other.clone(),
+        }
     }
 
     /// This error on its own, as the layer prints it for `origin`.
@@ -190,7 +223,10 @@ impl CalicoError {
                 value,
                 reason,
             } => format!("{name} = '{value}' ({reason})"),
-            CalicoError::Api { path, detail } => format!("{path}: {detail}"),
+            CalicoError::Api { path, kind, detail } if detail.is_empty() => {
+                format!("{path}: {kind}")
+            }
+            CalicoError::Api { path, kind, detail } => format!("{path}: {kind}: {detail}"),
             CalicoError::Text(text) => text.clone(),
             CalicoError::NotCalico => String::new(),
         }
@@ -342,54 +378,59 @@ pub fn resource(resource: &Resource, options: &Options) -> Vec<Finding> {
     findings
 }
 
-/// The order in which a write of the resource at `origin` runs the layers. clientv3 normalises
-/// and checks an IPPool before the validator sees it, but validates an IPAMConfiguration before
-/// checking its name.
-fn write_order(origin: &Origin) -> [Layer; 4] {
+/// The stages of a write of the resource at `origin`, in order; each stage reports all its
+/// layers' errors together and stops the write. clientv3 normalises and checks an IPPool before
+/// the validator sees it, but validates an IPAMConfiguration before checking its name; run in
+/// process, the CRD rules are part of the validator's stage.
+fn stages(origin: &Origin, crd_runner: CrdRunner) -> Vec<Vec<Layer>> {
+    let (validator, crd) = match crd_runner {
+        CrdRunner::InProcess => (vec![Layer::GoValidator, Layer::Crd], vec![]),
+        CrdRunner::ApiServer => (vec![Layer::GoValidator], vec![Layer::Crd]),
+    };
+    let client = vec![Layer::ClientV3];
+    let configure = vec![Layer::IpamConfigure];
     match origin.kind.as_str() {
-        "IPAMConfiguration" | "IPAMConfig" => [
-            Layer::GoValidator,
-            Layer::ClientV3,
-            Layer::Crd,
-            Layer::IpamConfigure,
-        ],
-        _ => [
-            Layer::ClientV3,
-            Layer::GoValidator,
-            Layer::Crd,
-            Layer::IpamConfigure,
-        ],
+        "IPAMConfiguration" | "IPAMConfig" => vec![validator, client, crd, configure],
+        _ => vec![client, validator, crd, configure],
     }
 }
 
-/// The error Calico returns for the write, when the findings reject it: the first layer (in write
-/// order) with an error, rendered as that layer renders all its errors together. clientv3 stops at
-/// its first error; the Go validator and kube-apiserver report every error they find.
-pub fn rejection(origin: &Origin, findings: &[Finding]) -> Option<String> {
-    let layer = write_order(origin).into_iter().find(|layer| {
-        findings
-            .iter()
-            .any(|f| f.layer == *layer && f.severity == Severity::Error)
-    })?;
-    let mut errors: Vec<CalicoError> = Vec::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.layer == layer && f.severity == Severity::Error)
-    {
-        if !errors.contains(&f.error) {
-            errors.push(f.error.clone());
+/// The error Calico returns for the write, when the findings reject it: that of the first stage
+/// with an error, rendered as that stage renders all its errors together (clientv3 stops at its
+/// first error; the Go validator and kube-apiserver report every error they find).
+pub fn rejection(origin: &Origin, findings: &[Finding], options: &Options) -> Option<String> {
+    for stage in stages(origin, options.crd_runner) {
+        let mut errors: Vec<CalicoError> = Vec::new();
+        for layer in &stage {
+            for finding in findings
+                .iter()
+                .filter(|f| f.layer == *layer && f.severity == Severity::Error)
+            {
+                let error = if stage.len() > 1 {
+                    finding.error.in_process()
+                } else {
+                    finding.error.clone()
+                };
+                if !errors.contains(&error) {
+                    errors.push(error);
+                }
+            }
         }
+        let Some(first) = errors.first() else {
+            continue;
+        };
+        return Some(match stage.first() {
+            Some(Layer::ClientV3) => first.render(origin),
+            Some(Layer::Crd) => render_api(origin, &errors),
+            Some(Layer::GoValidator) => render_go(&errors),
+            _ => errors
+                .iter()
+                .map(|e| e.render(origin))
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
     }
-    Some(match layer {
-        Layer::ClientV3 => errors.first().map(|e| e.render(origin)).unwrap_or_default(),
-        Layer::GoValidator => render_go(&errors),
-        Layer::Crd => render_api(origin, &errors),
-        Layer::IpamConfigure | Layer::Planner => errors
-            .iter()
-            .map(|e| e.render(origin))
-            .collect::<Vec<_>>()
-            .join("; "),
-    })
+    None
 }
 
 /// The planner's default view: every rule any write path enforces, for every resource of the

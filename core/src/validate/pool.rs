@@ -363,7 +363,8 @@ fn enum_error(path: &str, value: &str, allowed: &[&str]) -> CalicoError {
         .join(", ");
     CalicoError::api(
         path,
-        format!("Unsupported value: \"{value}\": supported values: {supported}"),
+        format!("Unsupported value: \"{value}\""),
+        format!("supported values: {supported}"),
     )
 }
 
@@ -373,7 +374,7 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
         None => out.push(cidr_missing(
             Layer::Crd,
             spec.pos,
-            CalicoError::api("spec.cidr", "Required value"),
+            CalicoError::api("spec.cidr", "Required value", ""),
         )),
         Some(cidr) => {
             if parse_cidr(&cidr.value).is_none() {
@@ -382,10 +383,8 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
                     cidr,
                     CalicoError::api(
                         "spec.cidr",
-                        format!(
-                            "Invalid value: \"{v}\": spec.cidr in body must be of type cidr: \"{v}\"",
-                            v = cidr.value
-                        ),
+                        format!("Invalid value: \"{}\"", cidr.value),
+                        format!("spec.cidr in body must be of type cidr: \"{}\"", cidr.value),
                     ),
                 ));
             }
@@ -409,10 +408,8 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
                 spec,
                 CalicoError::api(
                     "spec.blockSize",
-                    format!(
-                        "Invalid value: {}: spec.blockSize in body should be {bound}",
-                        size.value
-                    ),
+                    format!("Invalid value: {}", size.value),
+                    format!("spec.blockSize in body should be {bound}"),
                 ),
             ));
         }
@@ -461,7 +458,7 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
                     "schema",
                     item.pos,
                     format!("`{}` is listed twice in `allowedUses`", item.value),
-                    CalicoError::api(&path, format!("Duplicate value: \"{}\"", item.value)),
+                    CalicoError::api(&path, format!("Duplicate value: \"{}\"", item.value), ""),
                 ));
             }
         }
@@ -473,10 +470,8 @@ fn crd(spec: &IpPoolSpec, out: &mut Vec<Finding>) {
                 format!("`allowedUses` may list at most {ALLOWED_USES_MAX_ITEMS} uses"),
                 CalicoError::api(
                     "spec.allowedUses",
-                    format!(
-                        "Too many: {}: must have at most {ALLOWED_USES_MAX_ITEMS} items",
-                        uses.value.len()
-                    ),
+                    format!("Too many: {}", uses.value.len()),
+                    format!("must have at most {ALLOWED_USES_MAX_ITEMS} items"),
                 ),
             ));
         }
@@ -509,7 +504,11 @@ fn too_long(field: &Spanned<String>, path: &str, max: usize) -> Finding {
         "schema",
         field.pos,
         format!("`{path}` may be at most {max} characters long"),
-        CalicoError::api(path, format!("Too long: may not be more than {max} bytes")),
+        CalicoError::api(
+            path,
+            "Too long",
+            format!("may not be more than {max} bytes"),
+        ),
     )
 }
 

@@ -42,7 +42,8 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
                 entry,
                 CalicoError::api(
                     &path,
-                    format!("Invalid value: \"{text}\": {path} in body must be of type cidr: \"{text}\""),
+                    format!("Invalid value: \"{text}\""),
+                    format!("{path} in body must be of type cidr: \"{text}\""),
                 ),
             ));
         }
@@ -52,7 +53,7 @@ pub(super) fn check(reservation: &IpReservation, options: &Options, out: &mut Ve
                 "schema",
                 entry.pos,
                 format!("`{text}` is listed twice in `reservedCIDRs`"),
-                CalicoError::api(&path, format!("Duplicate value: \"{text}\"")),
+                CalicoError::api(&path, format!("Duplicate value: \"{text}\""), ""),
             ));
         }
         if let Ok(net) = text.parse::<IpNet>() {

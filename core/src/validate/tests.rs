@@ -227,12 +227,12 @@ fn rejections_read_like_calico() {
     let origin = unmasked.origin().clone();
     let calicoctl = resource(&unmasked, &Options::path(WritePath::Calicoctl));
     assert_eq!(
-        rejection(&origin, &calicoctl).as_deref(),
+        rejection(&origin, &calicoctl, &Options::path(WritePath::Calicoctl)).as_deref(),
         Some("error with field IPPool.Spec.CIDR = '10.0.0.0/16' (IPPool CIDR is not strictly masked)")
     );
     let kubectl = resource(&unmasked, &Options::path(WritePath::Kubectl));
     assert_eq!(
-        rejection(&origin, &kubectl).as_deref(),
+        rejection(&origin, &kubectl, &Options::path(WritePath::Kubectl)).as_deref(),
         Some(
             "IPPool.projectcalico.org \"p\" is invalid: [spec: Forbidden: ipipMode and vxlanMode cannot both be enabled, \
              spec: Invalid value: \"object\": IPPool CIDR must be strictly masked]"
@@ -243,7 +243,7 @@ fn rejections_read_like_calico() {
         "  cidr: 10.0.0.0/16\n  ipipMode: bad\n  vxlanMode: worse\n",
     ));
     assert_eq!(
-        rejection(two.origin(), &resource(&two, &go_only)).as_deref(),
+        rejection(two.origin(), &resource(&two, &go_only), &go_only).as_deref(),
         Some(
             "error with the following fields:\n\
              -  IPIPMode = 'bad' (Reason: failed to validate Field: IPIPMode because of Tag: ipIpMode )\n\
@@ -319,8 +319,9 @@ fn hostile_input_never_panics() {
                     WritePath::Kubectl,
                     WritePath::IpamConfigure,
                 ] {
-                    let findings = resource(&r, &Options::path(path));
-                    let _ = rejection(r.origin(), &findings);
+                    let options = Options::path(path);
+                    let findings = resource(&r, &options);
+                    let _ = rejection(r.origin(), &findings, &options);
                 }
             }
         }
@@ -390,5 +391,29 @@ fn many_pools_are_checked_quickly() {
         started.elapsed().as_secs() < 20,
         "took {:?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn in_process_crd_errors_join_the_validator_error() {
+    let both = resource_of(&pool(
+        "  cidr: 10.0.0.0/16\n  ipipMode: Always\n  vxlanMode: Always\n",
+    ));
+    let options = Options {
+        crd_runner: CrdRunner::InProcess,
+        ..Options::new(Layers::of(&[Layer::GoValidator, Layer::Crd]))
+    };
+    assert_eq!(
+        rejection(both.origin(), &resource(&both, &options), &options).as_deref(),
+        Some("error with field spec = '<nil>' (ipipMode and vxlanMode cannot both be enabled)")
+    );
+    let bad_mode = resource_of(&pool("  cidr: 10.0.0.0/16\n  vxlanMode: BadMode\n"));
+    assert_eq!(
+        rejection(bad_mode.origin(), &resource(&bad_mode, &options), &options).as_deref(),
+        Some(
+            "error with the following fields:\n\
+             -  VXLANMode = 'BadMode' (Reason: failed to validate Field: VXLANMode because of Tag: vxlanMode )\n\
+             -  spec.vxlanMode = '<nil>' (supported values: \"Never\", \"Always\", \"CrossSubnet\")\n"
+        )
     );
 }
