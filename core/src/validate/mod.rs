@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Model, Origin, Resource, Spanned};
+use crate::model::{ApiGroup, Model, Origin, Resource, Spanned};
 use crate::yaml::Pos;
 
 /// A stage of Calico's validation (spec §1.0).
@@ -84,6 +84,15 @@ pub enum WritePath {
 }
 
 impl WritePath {
+    /// The path a document of this API group is normally written through: the v1 CRDs with
+    /// `kubectl`, everything else through calicoctl or the Calico API server.
+    pub fn usual_for(api: ApiGroup) -> WritePath {
+        match api {
+            ApiGroup::CrdV1 => WritePath::Kubectl,
+            _ => WritePath::Calicoctl,
+        }
+    }
+
     pub fn layers(self) -> Layers {
         match self {
             WritePath::Calicoctl => Layers::of(&[Layer::ClientV3, Layer::GoValidator, Layer::Crd]),
@@ -376,6 +385,16 @@ pub fn resource(resource: &Resource, options: &Options) -> Vec<Finding> {
     }
     findings.retain(|f| options.layers.contains(f.layer));
     findings
+}
+
+/// Whether Calico stores the resource when it is written the usual way for its apiVersion
+/// (see [`WritePath::usual_for`]): what a simulator should check before it lets a pool or a
+/// reservation take part.
+pub fn accepted(resource: &Resource) -> bool {
+    let api = ApiGroup::of(&resource.origin().api_version);
+    self::resource(resource, &Options::path(WritePath::usual_for(api)))
+        .iter()
+        .all(|f| f.severity != Severity::Error)
 }
 
 /// The stages of a write of the resource at `origin`, in order; each stage reports all its

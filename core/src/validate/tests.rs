@@ -417,3 +417,12 @@ fn in_process_crd_errors_join_the_validator_error() {
         )
     );
 }
+
+#[test]
+fn acceptance_follows_the_usual_write_path() {
+    let selector = "  cidr: 10.0.0.0/16\n  nodeSelector: not a selector\n";
+    assert!(!accepted(&resource_of(&pool(selector))));
+    let v1 = pool(selector).replace("projectcalico.org/v3", "crd.projectcalico.org/v1");
+    assert!(accepted(&resource_of(&v1)));
+    assert!(accepted(&resource_of(&pool("  cidr: 10.0.0.0/16\n"))));
+}
