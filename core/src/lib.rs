@@ -10,10 +10,12 @@ pub mod diagnostic;
 pub mod gorand;
 pub mod ipam;
 pub mod manifest;
+pub mod model;
 pub mod net;
 pub mod report;
 pub mod selector;
 pub mod simulate;
+pub mod validate;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Fix, ResourceRef, Severity, Summary, TextEdit};
@@ -43,6 +45,8 @@ const SUPPORTED_KINDS: &[&str] = &[
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
     pub documents: Vec<Document>,
+    /// The typed resources of the documents.
+    pub model: model::Model,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -55,8 +59,14 @@ impl Analysis {
 /// Parses and checks the input texts.
 pub fn analyze(sources: &[Source<'_>]) -> Analysis {
     let (documents, mut diagnostics) = manifest::parse(sources);
+    let (model, schema_problems) = model::build(&documents);
+    diagnostics.extend(schema_problems);
     for doc in &documents {
-        if !SUPPORTED_KINDS.contains(&doc.kind.as_str()) {
+        // A ConfigMap carrying the CNI network configuration is modelled (it overrides the
+        // assumed CNI settings); other ConfigMaps are not.
+        let cni_config_map =
+            doc.kind == "ConfigMap" && doc.node.at(&["data", "cni_network_config"]).is_some();
+        if !SUPPORTED_KINDS.contains(&doc.kind.as_str()) && !cni_config_map {
             diagnostics.push(doc.locate(
                 Diagnostic::info(
                     "unsupported-kind",
@@ -69,9 +79,12 @@ pub fn analyze(sources: &[Source<'_>]) -> Analysis {
             ));
         }
     }
+    diagnostics.extend(validate::check(&model));
+    diagnostics.extend(validate::annotations(&model));
     diagnostic::sort(&mut diagnostics);
     Analysis {
         documents,
+        model,
         diagnostics,
     }
 }
