@@ -13,7 +13,7 @@ pub struct CodeDoc {
     pub fix: &'static str,
 }
 
-const fn doc(
+pub(crate) const fn doc(
     code: &'static str,
     severity: Severity,
     meaning: &'static str,
@@ -29,9 +29,10 @@ const fn doc(
     }
 }
 
-use Severity::{Error, Info, Warning};
+use Severity::{Error, Info};
 
-pub const CODES: &[CodeDoc] = &[
+/// Codes about reading the input at all.
+const INPUT: &[CodeDoc] = &[
     doc(
         "yaml-syntax",
         Error,
@@ -55,9 +56,14 @@ pub const CODES: &[CodeDoc] = &[
     ),
 ];
 
+/// Every catalogued code: reading the input, then validation, then the simulation.
+pub fn all() -> impl Iterator<Item = &'static CodeDoc> {
+    INPUT.iter().chain(crate::validate::codes::CODES)
+}
+
 /// Looks up a code.
 pub fn find(code: &str) -> Option<&'static CodeDoc> {
-    CODES.iter().find(|c| c.code == code)
+    all().find(|c| c.code == code)
 }
 
 /// Renders the diagnostics reference, `docs/diagnostics.md`.
@@ -69,7 +75,7 @@ pub fn render_markdown() -> String {
          is in the diagnostic's `calico_message`.\n\n\
          | code | severity | meaning |\n|---|---|---|\n",
     );
-    for c in CODES {
+    for c in all() {
         out.push_str(&format!(
             "| [`{0}`](#{0}) | {1} | {2} |\n",
             c.code,
@@ -77,7 +83,7 @@ pub fn render_markdown() -> String {
             c.meaning.replace('|', "\\|")
         ));
     }
-    for c in CODES {
+    for c in all() {
         out.push_str(&format!(
             "\n## {}\n\nSeverity: {}. {}\n\nExample:\n\n```yaml\n{}\n```\n\nFix: {}\n",
             c.code,
@@ -96,7 +102,8 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_kebab_case() {
-        for (i, c) in CODES.iter().enumerate() {
+        let codes: Vec<&CodeDoc> = all().collect();
+        for (i, c) in codes.iter().enumerate() {
             assert!(
                 c.code
                     .bytes()
@@ -105,7 +112,7 @@ mod tests {
                 c.code
             );
             assert!(
-                CODES[..i].iter().all(|o| o.code != c.code),
+                codes[..i].iter().all(|o| o.code != c.code),
                 "duplicate {}",
                 c.code
             );

@@ -1,24 +1,8 @@
 //! The diagnostic codes validation emits, documented in the shape of [`crate::codes::CodeDoc`]
 //! (so the project's catalogue can include them).
 
-use crate::codes::CodeDoc;
-use crate::diagnostic::Severity::{self, Error, Warning};
-
-const fn doc(
-    code: &'static str,
-    severity: Severity,
-    meaning: &'static str,
-    example: &'static str,
-    fix: &'static str,
-) -> CodeDoc {
-    CodeDoc {
-        code,
-        severity,
-        meaning,
-        example,
-        fix,
-    }
-}
+use crate::codes::{doc, CodeDoc};
+use crate::diagnostic::Severity::{Error, Warning};
 
 pub const CODES: &[CodeDoc] = &[
     doc("resource-name", Error, "The resource's `metadata.name` is missing, longer than 253 characters, or not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.').", "kind: IPPool\nmetadata:\n  name: My_Pool", "Rename it; the fix suggests a valid name."),
