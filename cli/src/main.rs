@@ -41,11 +41,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Check {
             format,
             paths,
-            cluster_cidrs: _,
+            cluster_cidrs,
         } => {
             let files = inputs::read_manifests(&paths)?;
             let sources = inputs::sources(&files);
-            let report = ipam_core::check(&sources);
+            let report = ipam_core::check_with(&sources, &options(&cluster_cidrs)?);
             let text = match format {
                 Format::Text => output::check_text(&report, &files),
                 Format::Json => output::json(&report),
@@ -56,11 +56,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Simulate {
             format,
             paths,
-            cluster_cidrs: _,
+            cluster_cidrs,
         } => {
             let files = inputs::read_manifests(&paths)?;
             let sources = inputs::sources(&files);
-            let (_, simulation) = ipam_core::plan(&sources);
+            let (_, simulation) = ipam_core::plan_with(&sources, &options(&cluster_cidrs)?);
             let report = ipam_core::SimulationReport::from(&simulation);
             let text = match format {
                 Format::Json => output::json(&report),
@@ -89,4 +89,16 @@ fn run(command: Command) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The engine options from the flags; a `--cluster-cidr` that is not a CIDR stops the command.
+fn options(cluster_cidrs: &[String]) -> Result<ipam_core::Options, String> {
+    let cluster_cidrs = cluster_cidrs
+        .iter()
+        .map(|text| {
+            text.parse()
+                .map_err(|_| format!("--cluster-cidr {text:?} is not a CIDR such as 10.244.0.0/16"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(ipam_core::Options { cluster_cidrs })
 }

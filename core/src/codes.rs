@@ -58,7 +58,10 @@ const INPUT: &[CodeDoc] = &[
 
 /// Every catalogued code: reading the input, then validation, then the simulation.
 pub fn all() -> impl Iterator<Item = &'static CodeDoc> {
-    INPUT.iter().chain(crate::validate::codes::CODES)
+    INPUT
+        .iter()
+        .chain(crate::validate::codes::CODES)
+        .chain(crate::simulate::codes::CODES)
 }
 
 /// Looks up a code.

@@ -5,6 +5,7 @@
 //! `check` and `simulate` return the contract's JSON shapes (`report`), which the CLI prints
 //! and the page's JS API hands out unchanged.
 
+pub mod cni;
 pub mod codes;
 pub mod diagnostic;
 pub mod gorand;
@@ -56,8 +57,21 @@ impl Analysis {
     }
 }
 
+/// What the caller knows beyond the input texts.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The cluster's pod CIDRs (`--cluster-cidr`), in addition to any kubeadm
+    /// ClusterConfiguration in the input.
+    pub cluster_cidrs: Vec<ipnet::IpNet>,
+}
+
 /// Parses and checks the input texts.
 pub fn analyze(sources: &[Source<'_>]) -> Analysis {
+    analyze_with(sources, &Options::default())
+}
+
+/// [`analyze`] with options.
+pub fn analyze_with(sources: &[Source<'_>], options: &Options) -> Analysis {
     let (documents, mut diagnostics) = manifest::parse(sources);
     let (model, schema_problems) = model::build(&documents);
     diagnostics.extend(schema_problems);
@@ -79,7 +93,7 @@ pub fn analyze(sources: &[Source<'_>]) -> Analysis {
             ));
         }
     }
-    diagnostics.extend(validate::check(&model));
+    diagnostics.extend(validate::check_with(&model, &options.cluster_cidrs));
     diagnostics.extend(validate::annotations(&model));
     diagnostic::sort(&mut diagnostics);
     Analysis {
@@ -89,20 +103,31 @@ pub fn analyze(sources: &[Source<'_>]) -> Analysis {
     }
 }
 
-/// `ipam-planner check` and the JS API's `check(text)`.
+/// `ipam-planner check` and the JS API's `check(text)`: every diagnostic, including what the
+/// simulated allocation finds.
 pub fn check(sources: &[Source<'_>]) -> CheckReport {
-    CheckReport::new(analyze(sources).diagnostics)
+    check_with(sources, &Options::default())
 }
 
-/// The cluster run: what Calico would allocate for the input, with the check's diagnostics.
-///
-/// Not yet wired to the allocator: returns no allocations, only the analysis' diagnostics.
+/// [`check`] with options.
+pub fn check_with(sources: &[Source<'_>], options: &Options) -> CheckReport {
+    CheckReport::new(plan_with(sources, options).1.diagnostics)
+}
+
+/// The cluster run: what Calico would allocate for the input. The simulation's diagnostics are
+/// the analysis' plus what the run finds, sorted; `check` reports the same list.
 pub fn plan(sources: &[Source<'_>]) -> (Analysis, Simulation) {
-    let analysis = analyze(sources);
-    let simulation = Simulation {
-        diagnostics: analysis.diagnostics.clone(),
-        ..Simulation::default()
-    };
+    plan_with(sources, &Options::default())
+}
+
+/// [`plan`] with options.
+pub fn plan_with(sources: &[Source<'_>], options: &Options) -> (Analysis, Simulation) {
+    let analysis = analyze_with(sources, options);
+    let mut simulation = simulate::run(&analysis.documents, &analysis.model);
+    let mut diagnostics = analysis.diagnostics.clone();
+    diagnostics.append(&mut simulation.diagnostics);
+    diagnostic::sort(&mut diagnostics);
+    simulation.diagnostics = diagnostics;
     (analysis, simulation)
 }
 

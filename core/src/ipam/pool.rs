@@ -91,3 +91,25 @@ impl Pool {
             .join(" ")
     }
 }
+
+impl From<&crate::model::Pool> for Pool {
+    /// The IPAM view of a stored pool: its defaults are already applied, so this only changes
+    /// representation.
+    fn from(stored: &crate::model::Pool) -> Pool {
+        Pool {
+            name: stored.name.clone(),
+            cidr_text: stored.cidr.to_string(),
+            cidr: stored.cidr.net(),
+            block_size: stored.block_size.prefix_len(),
+            node_selector: stored.node_selector.clone(),
+            namespace_selector: stored.namespace_selector.clone(),
+            allowed_uses: stored.allowed_uses.clone(),
+            assignment_mode: stored.assignment_mode,
+            disabled: stored.disabled,
+            deleting: false,
+            allocatable: true,
+            ipip_mode: stored.ipip_mode,
+            vxlan_mode: stored.vxlan_mode,
+        }
+    }
+}

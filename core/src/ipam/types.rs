@@ -31,6 +31,17 @@ impl Default for IpamConfig {
     }
 }
 
+impl IpamConfig {
+    /// The per-host, per-family cap on claimed blocks (0 means Calico's default of 20).
+    pub fn block_limit(&self) -> u32 {
+        if self.max_blocks_per_host == 0 {
+            crate::model::DEFAULT_MAX_BLOCKS_PER_HOST
+        } else {
+            self.max_blocks_per_host
+        }
+    }
+}
+
 /// The affinity type of ordinary nodes.
 pub const AFFINITY_TYPE_HOST: &str = "host";
 

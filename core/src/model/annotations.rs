@@ -22,6 +22,8 @@ pub const FLOATING_IPS: &str = "cni.projectcalico.org/floatingIPs";
 /// An annotation value Calico refuses, located at the value's node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnnotationError {
+    /// The annotation refused (one of the constants above).
+    pub annotation: &'static str,
     /// `annotation-malformed`, `annotation-conflict` or `static-ip-multiple-per-family`.
     pub code: &'static str,
     pub message: String,
@@ -32,11 +34,13 @@ pub struct AnnotationError {
 
 impl AnnotationError {
     fn malformed(
+        annotation: &'static str,
         value: &Spanned<String>,
         message: String,
         calico_message: String,
     ) -> AnnotationError {
         AnnotationError {
+            annotation,
             code: "annotation-malformed",
             message,
             calico_message,
@@ -158,12 +162,13 @@ impl StaticIps {
 
 /// Parses `ipAddrs` / `ipAddrsNoIpam` (spec §2.4, A6–A9).
 pub fn parse_ip_list(
-    annotation: &str,
+    annotation: &'static str,
     value: &Spanned<String>,
 ) -> Result<StaticIps, AnnotationError> {
     let short = short_name(annotation);
     let texts = decode_string_list(&value.value).map_err(|err| {
         AnnotationError::malformed(
+            annotation,
             value,
             format!("`{short}` must be a JSON list of IP address strings, such as [\"10.0.0.5\"]: {err}"),
             format!(
@@ -174,6 +179,7 @@ pub fn parse_ip_list(
     })?;
     if texts.is_empty() {
         return Err(AnnotationError::malformed(
+            annotation,
             value,
             format!(
                 "`{short}` is set but lists no address; remove it or list one address per family"
@@ -190,6 +196,7 @@ pub fn parse_ip_list(
                 ""
             };
             return Err(AnnotationError::malformed(
+                annotation,
                 value,
                 format!("`{short}` entry {text:?} is not an IP address{hint}"),
                 format!("invalid IP format: {text}"),
@@ -199,6 +206,7 @@ pub fn parse_ip_list(
         if ips.iter().any(|seen| Family::of_addr(seen) == family) {
             let version = family.version();
             return Err(AnnotationError {
+                annotation,
                 code: "static-ip-multiple-per-family",
                 message: format!(
                     "`{short}` lists more than one IPv{version} address; a pod gets at most one address per family"
@@ -220,11 +228,12 @@ pub fn parse_ip_list(
 /// Parses `ipv4pools` / `ipv6pools`: a JSON list of pool names or CIDRs (A12: the plugin returns
 /// the raw JSON error). Entries are resolved against the pools later.
 pub fn parse_pool_list(
-    annotation: &str,
+    annotation: &'static str,
     value: &Spanned<String>,
 ) -> Result<Vec<String>, AnnotationError> {
     decode_string_list(&value.value).map_err(|err| {
         AnnotationError::malformed(
+            annotation,
             value,
             format!(
                 "`{}` must be a JSON list of pool names or CIDRs, such as [\"my-pool\"]: {err}",
@@ -247,6 +256,7 @@ pub struct IpFamilies {
 pub fn parse_ip_families(value: &Spanned<String>) -> Result<IpFamilies, AnnotationError> {
     let texts = decode_string_list(&value.value).map_err(|err| {
         AnnotationError::malformed(
+            IP_FAMILIES,
             value,
             format!("`ipFamilies` must be a JSON list such as [\"IPv4\", \"IPv6\"]: {err}"),
             format!("error parsing ipFamilies: {}", value.value),
@@ -262,6 +272,7 @@ pub fn parse_ip_families(value: &Spanned<String>) -> Result<IpFamilies, Annotati
             "IPv6" => families.ipv6 = true,
             other => {
                 return Err(AnnotationError::malformed(
+                    IP_FAMILIES,
                     value,
                     format!(
                     "`ipFamilies` entry {other:?} is neither \"IPv4\" nor \"IPv6\" (case matters)"
@@ -273,6 +284,7 @@ pub fn parse_ip_families(value: &Spanned<String>) -> Result<IpFamilies, Annotati
     }
     if !families.ipv4 && !families.ipv6 {
         return Err(AnnotationError::malformed(
+            IP_FAMILIES,
             value,
             "`ipFamilies` names no family, so the pod would get no address at all".to_owned(),
             "IPAM plugin returned missing IP config".to_owned(),
@@ -285,6 +297,7 @@ pub fn parse_ip_families(value: &Spanned<String>) -> Result<IpFamilies, Annotati
 pub fn parse_floating_ips(value: &Spanned<String>) -> Result<Vec<String>, AnnotationError> {
     decode_string_list(&value.value).map_err(|err| {
         AnnotationError::malformed(
+            FLOATING_IPS,
             value,
             format!("`floatingIPs` must be a JSON list of IP address strings: {err}"),
             err,
@@ -335,7 +348,7 @@ pub fn read(pod: &Meta, namespace: Option<&Meta>) -> (PodIpamAnnotations, Vec<An
                 .map(|value| (AnnotationSource::Namespace, value)),
         }
     };
-    let pools = |key: &str,
+    let pools = |key: &'static str,
                  problems: &mut Vec<AnnotationProblem>,
                  found: Option<(AnnotationSource, &Spanned<String>)>| {
         let (source, value) = found?;
@@ -362,7 +375,7 @@ pub fn read(pod: &Meta, namespace: Option<&Meta>) -> (PodIpamAnnotations, Vec<An
         }
     }
     let pod_value = |key: &str| pod.annotation(key).filter(|v| !v.value.is_empty());
-    let static_ips = |key: &str, problems: &mut Vec<AnnotationProblem>| {
+    let static_ips = |key: &'static str, problems: &mut Vec<AnnotationProblem>| {
         let value = pod_value(key)?;
         parse_ip_list(key, value)
             .map_err(|error| {
@@ -379,6 +392,7 @@ pub fn read(pod: &Meta, namespace: Option<&Meta>) -> (PodIpamAnnotations, Vec<An
         problems.push(AnnotationProblem {
             source: AnnotationSource::Pod,
             error: AnnotationError {
+                annotation: IP_ADDRS_NO_IPAM,
                 code: "annotation-conflict",
                 message: "`ipAddrs` and `ipAddrsNoIpam` are both set; the CNI plugin refuses the pod. Keep one of them".to_owned(),
                 calico_message: "can't have both annotations: 'ipAddrs' and 'ipAddrsNoIpam' in use at the same time".to_owned(),

@@ -3,6 +3,8 @@
 
 use crate::yaml::{Node, Pos};
 
+pub use crate::ipam::IpamConfig;
+
 use super::fields::{ApiGroup, Origin, Reader, Spanned};
 use super::meta::Meta;
 
@@ -77,39 +79,6 @@ impl IpamConfiguration {
             auto_allocate_blocks: self.auto_allocate_blocks.as_ref().is_none_or(|f| f.value),
             max_blocks_per_host: non_negative(&self.max_blocks_per_host),
             ip_cooldown_seconds: non_negative(&self.ip_cooldown_seconds),
-        }
-    }
-}
-
-/// The IPAM settings in effect.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IpamConfig {
-    pub strict_affinity: bool,
-    pub auto_allocate_blocks: bool,
-    /// 0 means Calico's default cap (see [`IpamConfig::block_limit`]).
-    pub max_blocks_per_host: u32,
-    pub ip_cooldown_seconds: u32,
-}
-
-impl Default for IpamConfig {
-    /// What Calico uses when no `default` object exists (spec §1.3).
-    fn default() -> IpamConfig {
-        IpamConfig {
-            strict_affinity: false,
-            auto_allocate_blocks: true,
-            max_blocks_per_host: 0,
-            ip_cooldown_seconds: 0,
-        }
-    }
-}
-
-impl IpamConfig {
-    /// The per-host, per-family cap on claimed blocks.
-    pub fn block_limit(&self) -> u32 {
-        if self.max_blocks_per_host == 0 {
-            DEFAULT_MAX_BLOCKS_PER_HOST
-        } else {
-            self.max_blocks_per_host
         }
     }
 }

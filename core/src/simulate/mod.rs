@@ -2,11 +2,17 @@
 //! created in input order, each allocation explained. The detailed `Simulation` feeds the page;
 //! `report::SimulationReport` is its contract JSON shape.
 
+pub mod codes;
+mod run;
+mod static_ips;
+
 use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
+
+pub use run::run;
 
 /// How a pod got its addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

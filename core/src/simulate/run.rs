@@ -1,0 +1,816 @@
+//! The cluster run of the contract: nodes start in order and take their tunnel addresses (spec
+//! §4), then pods are created in input order through CNI ADD (spec §2, §3). Every allocation is
+//! explained; every failure becomes a diagnostic located at the YAML that causes it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::{
+    AddressSource, AddressUse, BlockRelation, BlockView, PodAllocation, PoolUsage, Simulation,
+    TunnelAllocation, TunnelKind,
+};
+use crate::cni::{self, AddFailure, AddPath, AddRequest, FailureCause};
+use crate::diagnostic::Diagnostic;
+use crate::ipam::{self, AutoAssignArgs, Ipam, ReservationSet};
+use crate::manifest::Document;
+use crate::model::annotations::{self, AnnotationProblem, PodIpamAnnotations};
+use crate::model::{CniSettings, Model, Origin, Replicas, Spanned};
+use crate::net::{AllowedUse, Family};
+use crate::selector::Labels;
+use crate::yaml::Pos;
+
+/// Who holds an address, by the handle its allocation was made under.
+#[derive(Clone, Debug)]
+enum Holder {
+    Pod(usize),
+    Tunnel(usize),
+}
+
+/// One pod to create: a Pod document, or one replica of a workload's template.
+struct PodToCreate<'m> {
+    namespace: &'m str,
+    name: String,
+    /// `spec.nodeName`, or the node a DaemonSet replica runs on.
+    node: Option<String>,
+    host_network: bool,
+    origin: &'m Origin,
+    /// Where the pod is written: the Pod document, or the workload's template.
+    pos: Pos,
+    /// The annotations, read once per document (a template's replicas share them).
+    ipam: &'m (PodIpamAnnotations, Vec<AnnotationProblem>),
+    /// `Some(kind)` for a template replica.
+    workload: Option<&'m str>,
+}
+
+/// The simulation of `model` (whose documents are `documents`, in input order).
+pub fn run(documents: &[Document], model: &Model) -> Simulation {
+    let settings = model.cni_settings();
+    let mut ipam = Ipam::new();
+    let pools: Vec<ipam::Pool> = model
+        .pools
+        .iter()
+        .filter(|pool| crate::validate::accepted(&crate::model::Resource::IpPool((*pool).clone())))
+        .filter_map(|pool| pool.effective())
+        .map(|pool| ipam::Pool::from(&pool))
+        .collect::<Vec<_>>();
+    let mut pools = pools;
+    pools.sort_by(|a, b| a.name.cmp(&b.name));
+    ipam.set_pools(pools);
+    ipam.set_reservations(ReservationSet::new(
+        model.reservations.iter().flat_map(|r| r.effective_cidrs()),
+    ));
+    ipam.set_config(model.ipam_config());
+
+    let order = document_order(documents);
+    let pod_annotations: Vec<_> = model
+        .pods
+        .iter()
+        .map(|pod| {
+            annotations::read(
+                &pod.meta,
+                model.namespace(pod.namespace()).map(|ns| &ns.meta),
+            )
+        })
+        .collect();
+    let template_annotations: Vec<_> = model
+        .workloads
+        .iter()
+        .map(|w| {
+            annotations::read(
+                &w.template.meta,
+                model.namespace(w.namespace()).map(|ns| &ns.meta),
+            )
+        })
+        .collect();
+    let nodes = cluster_nodes(model, &order);
+    for node in &nodes {
+        ipam.set_node(node.clone(), node_labels(model, node));
+    }
+
+    let mut driver = Driver {
+        ipam,
+        settings,
+        model,
+        simulation: Simulation::default(),
+        owners: HashMap::new(),
+        seen_blocks: HashSet::new(),
+        pending: Vec::new(),
+    };
+    for node in &nodes {
+        driver.start_node(node);
+    }
+    let pods = pods_to_create(
+        model,
+        &order,
+        &nodes,
+        &pod_annotations,
+        &template_annotations,
+    );
+    let mut static_checks = Vec::new();
+    for (workload, (annotations, _)) in model.workloads.iter().zip(&template_annotations) {
+        if let Some(ips) = &annotations.ip_addrs {
+            static_checks.extend(super::static_ips::replicated(workload, ips, nodes.len()));
+        }
+        static_checks.extend(super::static_ips::protection(
+            &driver.ipam,
+            model,
+            &workload.origin,
+            annotations,
+            &nodes,
+        ));
+    }
+    for (pod, (annotations, _)) in model.pods.iter().zip(&pod_annotations) {
+        static_checks.extend(super::static_ips::protection(
+            &driver.ipam,
+            model,
+            &pod.origin,
+            annotations,
+            &nodes,
+        ));
+    }
+    driver.simulation.diagnostics.extend(static_checks);
+    let mut next_node = 0usize;
+    for pod in &pods {
+        let node = match &pod.node {
+            Some(node) => node.clone(),
+            None => {
+                // Pods without a node are spread round-robin, as the contract assumes.
+                let node = nodes[next_node % nodes.len()].clone();
+                next_node += 1;
+                node
+            }
+        };
+        driver.create_pod(pod, &node);
+    }
+    driver.finish()
+}
+
+/// The position of every document in the input, for ordering pods across kinds.
+fn document_order(documents: &[Document]) -> HashMap<(Option<&str>, Pos), usize> {
+    documents
+        .iter()
+        .enumerate()
+        .map(|(index, doc)| ((doc.file.as_deref(), doc.pos), index))
+        .collect()
+}
+
+fn order_of(order: &HashMap<(Option<&str>, Pos), usize>, origin: &Origin) -> usize {
+    order
+        .get(&(origin.file.as_deref(), origin.pos))
+        .copied()
+        .unwrap_or(usize::MAX)
+}
+
+/// The Node documents, then every node a pod or template names, in order of first appearance;
+/// `node-1` when there are none.
+fn cluster_nodes(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> Vec<String> {
+    let mut nodes: Vec<String> = Vec::new();
+    let add = |name: &str, nodes: &mut Vec<String>| {
+        if !name.is_empty() && !nodes.iter().any(|n| n == name) {
+            nodes.push(name.to_owned());
+        }
+    };
+    for node in &model.nodes {
+        add(node.name(), &mut nodes);
+    }
+    let mut named: Vec<(usize, &str)> = model
+        .pods
+        .iter()
+        .filter_map(|p| {
+            Some((
+                order_of(order, &p.origin),
+                p.spec.node_name.as_ref()?.as_str(),
+            ))
+        })
+        .chain(model.workloads.iter().filter_map(|w| {
+            Some((
+                order_of(order, &w.origin),
+                w.template.spec.node_name.as_ref()?.as_str(),
+            ))
+        }))
+        .collect();
+    named.sort_by_key(|(index, _)| *index);
+    for (_, name) in named {
+        add(name, &mut nodes);
+    }
+    if nodes.is_empty() {
+        nodes.push("node-1".to_owned());
+    }
+    nodes
+}
+
+fn node_labels(model: &Model, name: &str) -> Labels {
+    model.node(name).map(|n| n.labels()).unwrap_or_default()
+}
+
+fn pods_to_create<'m>(
+    model: &'m Model,
+    order: &HashMap<(Option<&str>, Pos), usize>,
+    nodes: &[String],
+    pod_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
+    template_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
+) -> Vec<PodToCreate<'m>> {
+    let mut keyed: Vec<(usize, usize, PodToCreate<'m>)> = Vec::new();
+    for (pod, ipam) in model.pods.iter().zip(pod_annotations) {
+        keyed.push((
+            order_of(order, &pod.origin),
+            0,
+            PodToCreate {
+                namespace: pod.namespace(),
+                name: pod.name().to_owned(),
+                node: pod.spec.node_name.as_ref().map(|n| n.value.clone()),
+                host_network: pod.spec.host_network,
+                origin: &pod.origin,
+                pos: pod.origin.pos,
+                ipam,
+                workload: None,
+            },
+        ));
+    }
+    for (workload, ipam) in model.workloads.iter().zip(template_annotations) {
+        let key = order_of(order, &workload.origin);
+        let template_node = workload
+            .template
+            .spec
+            .node_name
+            .as_ref()
+            .map(|n| n.value.clone());
+        let replicas: Vec<Option<String>> = match workload.replicas {
+            Replicas::Count(count) => vec![template_node; count as usize],
+            Replicas::PerNode => nodes.iter().map(|n| Some(n.clone())).collect(),
+        };
+        for (index, node) in replicas.into_iter().enumerate() {
+            keyed.push((
+                key,
+                index,
+                PodToCreate {
+                    namespace: workload.namespace(),
+                    name: format!("{}-{index}", workload.name()),
+                    node,
+                    host_network: workload.template.spec.host_network,
+                    origin: &workload.origin,
+                    pos: workload.template.pos,
+                    ipam,
+                    workload: Some(workload.origin.kind.as_str()),
+                },
+            ));
+        }
+    }
+    keyed.sort_by_key(|(doc, replica, _)| (*doc, *replica));
+    keyed.into_iter().map(|(_, _, pod)| pod).collect()
+}
+
+/// A failure diagnostic waiting for its duplicates (replicas of one template fail alike).
+struct Pending {
+    diagnostic: Diagnostic,
+    more: usize,
+}
+
+struct Driver<'m> {
+    ipam: Ipam,
+    settings: CniSettings,
+    model: &'m Model,
+    simulation: Simulation,
+    /// Allocation handle → who holds it.
+    owners: HashMap<String, Holder>,
+    /// Blocks the run has seen allocated from; a block not seen before was claimed just now.
+    seen_blocks: HashSet<IpNet>,
+    pending: Vec<Pending>,
+}
+
+const TUNNEL_KINDS: [TunnelKind; 5] = [
+    TunnelKind::Wireguard,
+    TunnelKind::WireguardV6,
+    TunnelKind::Ipip,
+    TunnelKind::Vxlan,
+    TunnelKind::VxlanV6,
+];
+
+impl TunnelKind {
+    fn handle_prefix(self) -> &'static str {
+        match self {
+            TunnelKind::Wireguard => "wireguard-tunnel-addr",
+            TunnelKind::WireguardV6 => "wireguard-v6-tunnel-addr",
+            TunnelKind::Ipip => "ipip-tunnel-addr",
+            TunnelKind::Vxlan => "vxlan-tunnel-addr",
+            TunnelKind::VxlanV6 => "vxlan-v6-tunnel-addr",
+        }
+    }
+
+    fn attribute_type(self) -> &'static str {
+        match self {
+            TunnelKind::Wireguard => "wireguardTunnelAddress",
+            TunnelKind::WireguardV6 => "wireguardV6TunnelAddress",
+            TunnelKind::Ipip => "ipipTunnelAddress",
+            TunnelKind::Vxlan => "vxlanTunnelAddress",
+            TunnelKind::VxlanV6 => "vxlanV6TunnelAddress",
+        }
+    }
+
+    fn family(self) -> Family {
+        match self {
+            TunnelKind::Wireguard | TunnelKind::Ipip | TunnelKind::Vxlan => Family::V4,
+            TunnelKind::WireguardV6 | TunnelKind::VxlanV6 => Family::V6,
+        }
+    }
+}
+
+impl<'m> Driver<'m> {
+    /// calico-node's start-up reconcile of tunnel addresses, in its fixed order (spec §4).
+    fn start_node(&mut self, node: &str) {
+        let labels = node_labels(self.model, node);
+        let model_node = self.model.node(node);
+        for kind in TUNNEL_KINDS {
+            let wireguard_key = match kind {
+                TunnelKind::Wireguard => {
+                    model_node.is_some_and(|n| n.wireguard_public_key.is_some())
+                }
+                TunnelKind::WireguardV6 => {
+                    model_node.is_some_and(|n| n.wireguard_public_key_v6.is_some())
+                }
+                _ => true,
+            };
+            if !wireguard_key {
+                continue;
+            }
+            let candidates: Vec<IpNet> = self
+                .ipam
+                .pools()
+                .iter()
+                .filter(|pool| {
+                    pool.allows(AllowedUse::Tunnel)
+                        && !pool.disabled
+                        && !pool.deleting
+                        && pool.family() == kind.family()
+                        && pool.selects_node(&labels).unwrap_or(false)
+                        && match kind {
+                            TunnelKind::Ipip => pool.ipip_mode.enabled(),
+                            TunnelKind::Vxlan | TunnelKind::VxlanV6 => pool.vxlan_mode.enabled(),
+                            TunnelKind::Wireguard | TunnelKind::WireguardV6 => true,
+                        }
+                })
+                .map(|pool| pool.cidr)
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let handle = format!("{}-{node}", kind.handle_prefix());
+            let v4 = kind.family() == Family::V4;
+            let args = AutoAssignArgs {
+                num4: usize::from(v4),
+                num6: usize::from(!v4),
+                handle: Some(handle.clone()),
+                attrs: BTreeMap::from([
+                    ("node".to_owned(), node.to_owned()),
+                    ("type".to_owned(), kind.attribute_type().to_owned()),
+                ]),
+                hostname: node.to_owned(),
+                ipv4_pools: if v4 { candidates.clone() } else { Vec::new() },
+                ipv6_pools: if v4 { Vec::new() } else { candidates },
+                intended_use: Some(AllowedUse::Tunnel),
+                ..AutoAssignArgs::default()
+            };
+            let (a4, a6, result) = self.ipam.auto_assign(&args);
+            let address = [a4, a6].into_iter().flatten().flat_map(|a| a.ips).next();
+            match (result, address) {
+                (Ok(()), Some(net)) => {
+                    self.note_block(net.addr());
+                    let index = self.simulation.tunnels.len();
+                    self.owners.insert(handle, Holder::Tunnel(index));
+                    self.simulation.tunnels.push(TunnelAllocation {
+                        node: node.to_owned(),
+                        kind,
+                        ip: net.addr(),
+                    });
+                }
+                (result, _) => {
+                    let calico = match result {
+                        Err(err) => err.message,
+                        Ok(()) => "no address was assigned".to_owned(),
+                    };
+                    let mut diagnostic = Diagnostic::error(
+                        "tunnel-address-failed",
+                        format!(
+                            "node {node} cannot get its {} tunnel address, so calico-node does not become ready",
+                            kind.as_str()
+                        ),
+                    )
+                    .calico(calico);
+                    if let Some(n) = model_node {
+                        diagnostic = n.origin.locate(diagnostic, n.origin.pos);
+                    }
+                    self.simulation.diagnostics.push(diagnostic);
+                }
+            }
+        }
+    }
+
+    fn create_pod(&mut self, pod: &PodToCreate<'m>, node: &str) {
+        let mut allocation = PodAllocation {
+            namespace: pod.namespace.to_owned(),
+            name: pod.name.clone(),
+            node: node.to_owned(),
+            ips: Vec::new(),
+            source: AddressSource::None,
+            pool: None,
+            block: None,
+            relation: None,
+            explanation: String::new(),
+            file: pod.origin.file.clone(),
+            line: Some(pod.pos.line),
+        };
+        if pod.host_network {
+            allocation.explanation =
+                "host network: the pod uses its node's address; the CNI plugin is not called"
+                    .into();
+            self.simulation.pods.push(allocation);
+            return;
+        }
+        let container_id = format!("{}-{}", pod.namespace, pod.name);
+        let namespace_labels = if self.settings.policy_type == "k8s" {
+            self.model.namespace_labels(pod.namespace)
+        } else {
+            Labels::new()
+        };
+        let request = AddRequest {
+            namespace: pod.namespace,
+            pod: &pod.name,
+            node,
+            windows: self.model.node(node).is_some_and(|n| n.is_windows()),
+            container_id: &container_id,
+            annotations: &pod.ipam.0,
+            annotation_problems: &pod.ipam.1,
+            namespace_labels,
+        };
+        let outcome = cni::add(&mut self.ipam, &self.settings, &request);
+        let index = self.simulation.pods.len();
+        if let Some(failure) = &outcome.failure {
+            allocation.explanation = format!("stays in ContainerCreating: {}", failure.message);
+            self.report_failure(pod, node, outcome.path, failure);
+            self.simulation.pods.push(allocation);
+            return;
+        }
+        allocation.source = match outcome.path {
+            AddPath::Static => AddressSource::Static,
+            AddPath::Auto => AddressSource::Auto,
+            AddPath::NoIpam => AddressSource::NoIpam,
+        };
+        allocation.ips = outcome.addresses.iter().map(IpNet::addr).collect();
+        if outcome.path != AddPath::NoIpam {
+            self.owners
+                .insert(cni::handle_for(&container_id), Holder::Pod(index));
+        }
+        if let Some(first) = allocation.ips.first().copied() {
+            let pool = self.pool_name_for(first);
+            let block = self
+                .ipam
+                .block_for_ip(first)
+                .map(|b| (b.cidr(), b.affinity.clone()));
+            let new_block = self.note_block(first);
+            allocation.pool = pool.clone();
+            if let (AddPath::Static | AddPath::Auto, Some((cidr, affinity))) = (outcome.path, block)
+            {
+                let relation = if new_block {
+                    BlockRelation::NewlyClaimed
+                } else if affinity.as_deref() == Some(&format!("host:{node}")) {
+                    BlockRelation::Affine
+                } else {
+                    BlockRelation::Borrowed
+                };
+                allocation.block = Some(cidr.to_string());
+                allocation.relation = Some(relation);
+                allocation.explanation = explain(
+                    outcome.path,
+                    relation,
+                    &cidr,
+                    pool.as_deref(),
+                    node,
+                    affinity.as_deref(),
+                );
+            }
+            for ip in allocation.ips.iter().skip(1) {
+                self.note_block(*ip);
+            }
+        }
+        if outcome.path == AddPath::NoIpam {
+            allocation.explanation =
+                "used verbatim from ipAddrsNoIpam: IPAM is not consulted and records nothing"
+                    .into();
+        }
+        self.simulation.pods.push(allocation);
+    }
+
+    /// Records that an address was allocated from its block; true if the block is new to the run.
+    fn note_block(&mut self, ip: IpAddr) -> bool {
+        match self.ipam.block_for_ip(ip).map(|b| b.cidr()) {
+            Some(cidr) => self.seen_blocks.insert(cidr),
+            None => false,
+        }
+    }
+
+    fn pool_name_for(&self, ip: IpAddr) -> Option<String> {
+        self.ipam
+            .pools()
+            .iter()
+            .find(|p| p.cidr.contains(&ip))
+            .map(|p| p.name.clone())
+    }
+
+    /// Who holds `ip` now, for explaining an `Address already assigned` failure.
+    fn holder_of(&self, ip: IpAddr) -> Option<&Holder> {
+        let block = self.ipam.block_for_ip(ip)?;
+        let handle = block.attributes_for_ip(&ip).ok()?.handle_id.as_ref()?;
+        self.owners.get(handle)
+    }
+
+    fn report_failure(
+        &mut self,
+        pod: &PodToCreate<'m>,
+        node: &str,
+        path: AddPath,
+        failure: &AddFailure,
+    ) {
+        let who = format!("pod {}/{}", pod.namespace, pod.name);
+        let static_pos = pod.ipam.0.ip_addrs.as_ref().map(|ips| ips.pos);
+        let ip = failure.address.map(|ip| ip.to_string()).unwrap_or_default();
+        let (code, message, pos) = match failure.cause {
+            // Validation reports refused annotations where they are written.
+            FailureCause::Annotation => return,
+            FailureCause::Configuration => (
+                "cni-configuration",
+                format!("{who} is refused by the CNI plugin's configuration"),
+                pod.pos,
+            ),
+            FailureCause::NotInPool => {
+                let disabled = self
+                    .model
+                    .effective_pools()
+                    .into_iter()
+                    .find(|p| failure.address.is_some_and(|a| p.cidr.contains(&a)))
+                    .filter(|p| p.disabled)
+                    .map(|p| format!(" (pool {} contains it but is disabled)", p.name))
+                    .unwrap_or_default();
+                (
+                    "static-ip-not-in-pool",
+                    format!("{who} asks for {ip}, which is in no enabled IP pool{disabled}"),
+                    static_pos.unwrap_or(pod.pos),
+                )
+            }
+            FailureCause::UseNotAllowed => (
+                "static-ip-use-not-allowed",
+                format!("{who} asks for {ip}, but its pool does not allow Workload addresses"),
+                static_pos.unwrap_or(pod.pos),
+            ),
+            FailureCause::InUse => {
+                let holder = failure.address.and_then(|a| self.holder_of(a)).cloned();
+                match holder {
+                    Some(Holder::Pod(index)) => {
+                        let other = &self.simulation.pods[index];
+                        let same_template = pod.workload.is_some()
+                            && other.file == pod.origin.file
+                            && other.line == Some(pod.pos.line);
+                        if same_template {
+                            // `static-ip-replicated` already says so, at the template.
+                            return;
+                        }
+                        let code = if other.source == AddressSource::Static {
+                            "static-ip-duplicate"
+                        } else {
+                            "static-ip-in-use"
+                        };
+                        let how = if other.source == AddressSource::Static {
+                            "also requests it and is created first"
+                        } else {
+                            "was given it by automatic assignment first"
+                        };
+                        (
+                            code,
+                            format!("{who} asks for {ip}, but pod {}/{} {how}", other.namespace, other.name),
+                            static_pos.unwrap_or(pod.pos),
+                        )
+                    }
+                    Some(Holder::Tunnel(index)) => {
+                        let tunnel = &self.simulation.tunnels[index];
+                        (
+                            "static-ip-in-use",
+                            format!(
+                                "{who} asks for {ip}, but node {} took it as its {} tunnel address at start-up",
+                                tunnel.node,
+                                tunnel.kind.as_str()
+                            ),
+                            static_pos.unwrap_or(pod.pos),
+                        )
+                    }
+                    None => (
+                        "static-ip-in-use",
+                        format!("{who} asks for {ip}, which is already allocated"),
+                        static_pos.unwrap_or(pod.pos),
+                    ),
+                }
+            }
+            FailureCause::StrictAffinity => (
+                "static-ip-strict-affinity",
+                format!(
+                    "{who} on {node} asks for {ip}, but strict affinity is on and its block is not affine to {node}"
+                ),
+                static_pos.unwrap_or(pod.pos),
+            ),
+            FailureCause::PoolNotFound => (
+                "pool-not-found",
+                format!("{who} names an IP pool that does not exist, is disabled, or is not an exact pool CIDR"),
+                pool_annotation_pos(&pod.ipam.0).unwrap_or(pod.pos),
+            ),
+            FailureCause::PoolFamilyMismatch => (
+                "pool-family-mismatch",
+                format!("{who} lists a pool of the wrong IP family"),
+                pool_annotation_pos(&pod.ipam.0).unwrap_or(pod.pos),
+            ),
+            FailureCause::NoPool => (
+                "no-pool-for-node",
+                format!("no IP pool can serve {who} on node {node} (check the pools' nodeSelector, namespaceSelector, allowedUses and assignmentMode)"),
+                pod.pos,
+            ),
+            FailureCause::BlockLimit => (
+                "block-limit",
+                format!("{who}: node {node} would need more blocks than maxBlocksPerHost allows"),
+                pod.pos,
+            ),
+            FailureCause::Exhausted => (
+                "pool-exhausted",
+                format!("{who} on node {node} gets no address: the pools it may use are exhausted"),
+                pod.pos,
+            ),
+            FailureCause::Other => (
+                "allocation-failed",
+                format!("{who} gets no address"),
+                pod.pos,
+            ),
+        };
+        let _ = path;
+        let diagnostic = pod
+            .origin
+            .locate(Diagnostic::error(code, message), pos)
+            .calico(failure.message.clone());
+        let duplicate = self.pending.iter_mut().find(|p| {
+            p.diagnostic.code == diagnostic.code
+                && p.diagnostic.line == diagnostic.line
+                && p.diagnostic.column == diagnostic.column
+                && p.diagnostic.file == diagnostic.file
+                && pod.workload.is_some()
+        });
+        match duplicate {
+            Some(pending) => pending.more += 1,
+            None => self.pending.push(Pending {
+                diagnostic,
+                more: 0,
+            }),
+        }
+    }
+
+    fn finish(mut self) -> Simulation {
+        for pending in self.pending.drain(..) {
+            let mut diagnostic = pending.diagnostic;
+            if pending.more > 0 {
+                diagnostic.message.push_str(&format!(
+                    " (and {} more pod{} of the same template)",
+                    pending.more,
+                    if pending.more == 1 { "" } else { "s" }
+                ));
+            }
+            self.simulation.diagnostics.push(diagnostic);
+        }
+        self.simulation.blocks = self.block_views();
+        self.simulation.pools = self
+            .ipam
+            .get_utilization(&[])
+            .into_iter()
+            .filter(|u| self.ipam.pools().iter().any(|p| p.name == u.name))
+            .map(|u| PoolUsage {
+                name: u.name,
+                cidr: u.cidr.to_string(),
+                capacity: u.capacity,
+                in_use: u.in_use,
+                reserved: u.reserved,
+                available: u.available,
+            })
+            .collect();
+        self.simulation
+    }
+
+    fn block_views(&self) -> Vec<BlockView> {
+        let reservations = self.ipam.reservations();
+        let mut views: Vec<BlockView> = self
+            .ipam
+            .list_blocks(None)
+            .into_iter()
+            .map(|block| {
+                let cidr = block.cidr();
+                let used = block
+                    .allocated_ordinals()
+                    .into_iter()
+                    .filter_map(|ordinal| {
+                        let ip = block.ordinal_to_ip(ordinal)?;
+                        let attr = block.attributes_for_ip(&ip).ok();
+                        let usage = match attr.and_then(|a| a.handle_id.as_deref()) {
+                            Some(handle)
+                                if handle.eq_ignore_ascii_case("windows-reserved-ipam-handle") =>
+                            {
+                                AddressUse::WindowsReserved
+                            }
+                            Some(handle) => match self.owners.get(handle) {
+                                Some(Holder::Pod(i)) => {
+                                    let pod = &self.simulation.pods[*i];
+                                    AddressUse::Pod {
+                                        namespace: pod.namespace.clone(),
+                                        name: pod.name.clone(),
+                                        is_static: pod.source == AddressSource::Static,
+                                    }
+                                }
+                                Some(Holder::Tunnel(i)) => {
+                                    let tunnel = &self.simulation.tunnels[*i];
+                                    AddressUse::Tunnel {
+                                        node: tunnel.node.clone(),
+                                        kind: tunnel.kind,
+                                    }
+                                }
+                                None => AddressUse::Cooldown,
+                            },
+                            None => AddressUse::Cooldown,
+                        };
+                        Some((ip, usage))
+                    })
+                    .collect();
+                let reserved = reservations
+                    .cidrs()
+                    .iter()
+                    .filter_map(|r| clip(r, &cidr))
+                    .map(|net| net.to_string())
+                    .collect();
+                BlockView {
+                    cidr: cidr.to_string(),
+                    pool: self.pool_name_for(cidr.network()).unwrap_or_default(),
+                    affinity: block.affinity.clone(),
+                    size: u32::try_from(block.num_addresses()).unwrap_or(u32::MAX),
+                    used,
+                    reserved,
+                }
+            })
+            .collect();
+        views.sort_by_key(|view| view.cidr.parse::<IpNet>().ok());
+        views
+    }
+}
+
+/// The part of reservation `r` inside `block`, when they overlap (CIDRs nest or are disjoint).
+fn clip(r: &IpNet, block: &IpNet) -> Option<IpNet> {
+    if block.contains(r) {
+        Some(*r)
+    } else if r.contains(block) {
+        Some(*block)
+    } else {
+        None
+    }
+}
+
+fn pool_annotation_pos(annotations: &PodIpamAnnotations) -> Option<Pos> {
+    annotations
+        .ipv4_pools
+        .as_ref()
+        .or(annotations.ipv6_pools.as_ref())
+        .map(|p: &Spanned<Vec<String>>| p.pos)
+}
+
+fn explain(
+    path: AddPath,
+    relation: BlockRelation,
+    block: &IpNet,
+    pool: Option<&str>,
+    node: &str,
+    affinity: Option<&str>,
+) -> String {
+    let pool = pool.unwrap_or("?");
+    match (path, relation) {
+        (AddPath::Static, BlockRelation::NewlyClaimed) => format!(
+            "static address from ipAddrs; its block {block} of pool {pool} did not exist yet, so it is created affine to {node}"
+        ),
+        (AddPath::Static, BlockRelation::Affine) => {
+            format!("static address from ipAddrs, in {node}'s block {block} of pool {pool}")
+        }
+        (AddPath::Static, BlockRelation::Borrowed) => format!(
+            "static address from ipAddrs, in block {block} of pool {pool}, affine to {} (allowed because strict affinity is off)",
+            affinity.unwrap_or("no node")
+        ),
+        (_, BlockRelation::NewlyClaimed) => format!(
+            "{node} had no free address in its blocks and claimed block {block} of pool {pool}, the first unclaimed one in its order"
+        ),
+        (_, BlockRelation::Affine) => {
+            format!("next free address of {node}'s block {block} (pool {pool})")
+        }
+        (_, BlockRelation::Borrowed) => format!(
+            "borrowed from block {block} of pool {pool}, affine to {}: every block of the pool is claimed and strict affinity is off",
+            affinity.unwrap_or("no node")
+        ),
+    }
+}
