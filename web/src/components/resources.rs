@@ -11,21 +11,23 @@ pub struct ResourceListProps {
 #[function_component(ResourceList)]
 pub fn resource_list(props: &ResourceListProps) -> Html {
     html! {
-        <div class="resources">
-            <h2 class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2>
-            <table class="resource-table">
-                <thead><tr><th>{ "Kind" }</th><th>{ "Name" }</th><th>{ "Namespace" }</th><th>{ "Line" }</th></tr></thead>
-                <tbody>
-                    { for props.resources.iter().map(|r| html! {
-                        <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}>
-                            <td>{ &r.kind }</td>
-                            <td>{ &r.name }</td>
-                            <td>{ r.namespace.clone().unwrap_or_default() }</td>
-                            <td>{ r.line }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table>
-        </div>
+        <section class="resources" aria-labelledby="resources-title">
+            <h2 id="resources-title" class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2>
+            <div class="table-scroll">
+                <table class="resource-table">
+                    <thead><tr><th scope="col">{ "Kind" }</th><th scope="col">{ "Name" }</th><th scope="col">{ "Namespace" }</th><th scope="col">{ "Line" }</th></tr></thead>
+                    <tbody>
+                        { for props.resources.iter().map(|r| html! {
+                            <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}>
+                                <td>{ &r.kind }</td>
+                                <td>{ &r.name }</td>
+                                <td>{ r.namespace.clone().unwrap_or_default() }</td>
+                                <td>{ r.line }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+        </section>
     }
 }
