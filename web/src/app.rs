@@ -41,17 +41,38 @@ pub fn app() -> Html {
         }
     });
 
+    // Planning runs at once on an input after a pause (a paste, a fill, the first key), then at
+    // most once per pause in typing: the trailing edge of the debounce catches the last keys.
     let replan_timer = use_mut_ref(|| None::<Timeout>);
+    let typing = use_mut_ref(|| false);
     let on_input = {
         let state = state.clone();
         Callback::from(move |text: String| {
             state.dispatch(Action::Edit(text));
-            let state = state.clone();
+            if !*typing.borrow() {
+                state.dispatch(Action::Replan);
+            }
+            *typing.borrow_mut() = true;
+            let (state, typing) = (state.clone(), typing.clone());
             // Replacing the timeout drops (cancels) the previous one.
-            *replan_timer.borrow_mut() =
-                Some(Timeout::new(REPLAN_DELAY_MS, move || state.dispatch(Action::Replan)));
+            *replan_timer.borrow_mut() = Some(Timeout::new(REPLAN_DELAY_MS, move || {
+                *typing.borrow_mut() = false;
+                state.dispatch(Action::Replan);
+            }));
         })
     };
+
+    // A share link opened in a tab already showing the planner changes only the fragment: no
+    // reload happens, so the fragment is read here too.
+    {
+        let state = state.clone();
+        use_effect_with(embed, move |&embed| {
+            let listener = (!embed).then(|| {
+                page::on_fragment_change(move |text| state.dispatch(Action::LoadShared(text)))
+            });
+            move || drop(listener)
+        });
+    }
 
     let textarea = use_node_ref();
     let gutter = use_node_ref();

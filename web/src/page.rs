@@ -9,6 +9,9 @@
 //!   written to localStorage (an embedded example never overwrites the reader's own work). Its
 //!   text comes from a share fragment, else `?embed&example=<id>`, else the healthy example.
 
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
 use crate::examples;
 use crate::share;
 use crate::state::Undo;
@@ -86,6 +89,39 @@ pub fn share_url(text: &str) -> String {
         })
         .unwrap_or_default();
     format!("{base}#{}", share::encode(text))
+}
+
+/// Calls `on_text` with the text of every share fragment the address bar later receives (the
+/// fragment is then removed). Listens until the returned value is dropped.
+pub fn on_fragment_change(on_text: impl Fn(String) + 'static) -> Option<FragmentListener> {
+    let window = web_sys::window()?;
+    let closure = Closure::<dyn Fn()>::new(move || {
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        if let Some(text) = share::decode(&hash) {
+            forget_fragment();
+            on_text(text);
+        }
+    });
+    window
+        .add_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref())
+        .ok()?;
+    Some(FragmentListener { window, closure })
+}
+
+/// A `hashchange` listener, removed on drop.
+pub struct FragmentListener {
+    window: web_sys::Window,
+    closure: Closure<dyn Fn()>,
+}
+
+impl Drop for FragmentListener {
+    fn drop(&mut self) {
+        let _ = self
+            .window
+            .remove_event_listener_with_callback("hashchange", self.closure.as_ref().unchecked_ref());
+    }
 }
 
 /// Removes the fragment from the address bar without reloading or adding a history entry.

@@ -112,6 +112,8 @@ pub enum Action {
     ApplyFix(TextEdit),
     /// Replaces the text with an example's.
     LoadExample(&'static str),
+    /// Replaces the text with one from a share link opened in this tab.
+    LoadShared(String),
     /// Goes back to the text before the last fix or example.
     Undo,
     /// Shows a block's addresses in the map, or the pools again with `None`.
@@ -146,6 +148,11 @@ impl Reducible for State {
             }
             Action::LoadExample(text) => {
                 let mut next = self.replace_text(text.to_owned(), Some("Back to your text"));
+                next.selected_block = None;
+                Rc::new(next)
+            }
+            Action::LoadShared(text) => {
+                let mut next = self.replace_text(text, Some("Back to your text"));
                 next.selected_block = None;
                 Rc::new(next)
             }
