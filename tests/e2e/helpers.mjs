@@ -16,11 +16,11 @@ export const shots = join(here, 'screenshots');
 
 export const INPUT = '[data-testid="manifest-input"]';
 
-/** Registers the server and browser for the calling test file; returns live handles. */
-export function useBrowser() {
+/** Registers the server (for `site`) and browser for the calling test file; returns live handles. */
+export function useBrowser(site = dist) {
   const env = { origin: '', browser: null, server: null };
   before(async () => {
-    env.server = await serve(dist);
+    env.server = await serve(site);
     env.origin = `http://127.0.0.1:${env.server.address().port}`;
     env.browser = await launch();
     await mkdir(shots, { recursive: true });

@@ -25,6 +25,8 @@ pub struct Plan {
 impl Plan {
     fn new(revision: u64, text: &str) -> Plan {
         let (analysis, simulation) = ipam_core::plan(&[Source::new(None, text)]);
+        #[cfg(feature = "fixture")]
+        let simulation = crate::fixture::fill(simulation, text);
         // The simulation repeats the analysis' diagnostics today; take each only once either way.
         let mut diagnostics = analysis.diagnostics.clone();
         for d in &simulation.diagnostics {

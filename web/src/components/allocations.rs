@@ -33,14 +33,10 @@ pub fn allocations(props: &AllocationsProps) -> Html {
                                 <th scope="col">{ "Pod" }</th>
                                 <th scope="col">{ "Node" }</th>
                                 <th scope="col">{ "Addresses" }</th>
-                                <th scope="col">{ "Pool" }</th>
-                                <th scope="col">{ "Block" }</th>
-                                <th scope="col">{ "Why" }</th>
+                                <th scope="col">{ "Pool and block" }</th>
                             </tr>
                         </thead>
-                        <tbody>
-                            { for pods.iter().map(|p| view_pod(p, props)) }
-                        </tbody>
+                        { for pods.iter().map(|p| view_pod(p, props)) }
                     </table>
                 </div>
             }
@@ -74,11 +70,13 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
                 </>
             }
         }
-        None => html! { "—" },
+        None => html! {},
     };
+    // Each pod is a group of two rows: the facts, then why (the explanation needs the width).
     html! {
+        <tbody class={classes!("pod-rows", failed.then_some("failed"))}>
         <tr data-testid="allocation" data-pod={name.clone()} data-ips={ips.join(",")}
-            data-source={source_text(p.source)} class={classes!(failed.then_some("failed"))}>
+            data-source={source_text(p.source)}>
             <td>{ pod_cell }</td>
             <td><span class={classes!("node-chip", props.palette.class(&p.node))}>{ &p.node }</span></td>
             <td class="mono">
@@ -89,10 +87,15 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
                     <span class={classes!("badge", source_text(p.source))}>{ source_text(p.source) }</span>
                 }
             </td>
-            <td>{ p.pool.clone().unwrap_or_else(|| "—".to_owned()) }</td>
-            <td>{ block_cell }</td>
-            <td class="why">{ &p.explanation }</td>
+            <td>
+                <span class="pool-name">{ p.pool.clone().unwrap_or_else(|| "—".to_owned()) }</span>
+                { block_cell }
+            </td>
         </tr>
+        if !p.explanation.is_empty() {
+            <tr class="why-row"><td colspan="4" class="why">{ &p.explanation }</td></tr>
+        }
+        </tbody>
     }
 }
 

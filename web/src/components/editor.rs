@@ -47,7 +47,7 @@ pub fn editor(props: &EditorProps) -> Html {
     html! {
         <div class={classes!("editor", props.compact.then_some("compact"))}>
             <label for="manifest-input" class="pane-title">{ "Manifests (YAML or JSON, --- separated)" }</label>
-            <div class="code">
+            <div class="code-area">
                 <Gutter line_count={text::line_count(&props.text)}
                     markers={markers}
                     node_ref={props.gutter.clone()}

@@ -94,6 +94,8 @@ pub fn percent(part: u128, whole: u128) -> String {
     let p = part as f64 / whole as f64 * 100.0;
     if p > 0.0 && p < 0.1 {
         "<0.1%".to_owned()
+    } else if part < whole && p >= 99.95 {
+        ">99.9%".to_owned()
     } else {
         format!("{p:.1}%")
     }

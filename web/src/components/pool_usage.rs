@@ -41,6 +41,15 @@ fn width(part: u128, whole: u128) -> String {
     format!("{w:.1}")
 }
 
+/// ` (2^n)` after capacities too long to read at a glance.
+fn power_of_two(n: u128) -> String {
+    if n > 1 << 32 && n.is_power_of_two() {
+        format!(" (2^{})", n.trailing_zeros())
+    } else {
+        String::new()
+    }
+}
+
 fn view_pool(p: &PoolUsage) -> Html {
     let in_use = width(p.in_use, p.capacity);
     let reserved = width(p.reserved, p.capacity);
@@ -68,7 +77,7 @@ fn view_pool(p: &PoolUsage) -> Html {
                 <rect class="bar-in-use" x="0" y="0" width={in_use} height="16" />
             </svg>
             <dl class="usage-numbers">
-                <div><dt>{ "Capacity" }</dt><dd>{ count(p.capacity) }</dd></div>
+                <div><dt>{ "Capacity" }</dt><dd>{ count(p.capacity) }{ power_of_two(p.capacity) }</dd></div>
                 <div><dt><span class="swatch in-use" />{ "In use" }</dt><dd>{ count(p.in_use) }{ " " }<small>{ percent(p.in_use, p.capacity) }</small></dd></div>
                 <div><dt><span class="swatch reserved" />{ "Reserved" }</dt><dd>{ count(p.reserved) }{ " " }<small>{ percent(p.reserved, p.capacity) }</small></dd></div>
                 <div><dt><span class="swatch free" />{ "Available" }</dt><dd>{ count(p.available) }{ " " }<small>{ percent(p.available, p.capacity) }</small></dd></div>
