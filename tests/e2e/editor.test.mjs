@@ -38,9 +38,15 @@ test('a pasted manifest gets its diagnostic at the right line, in the list and t
   assert.equal(await markers.getAttribute('data-line'), String(LINE));
   assert.equal(await markers.getAttribute('data-severity'), 'info');
   assert.match(await markers.getAttribute('title'), /ConfigMap.*unsupported-kind/);
-  // The marker sits beside its line: same vertical offset from the top as the text's line.
-  const gutterLines = await page.locator('.gutter-line').count();
-  assert.equal(gutterLines, TEXT.split('\n').length);
+  // One gutter row per line, and the line itself is tinted behind the text.
+  assert.equal(await page.locator('.gutter-line').count(), TEXT.split('\n').length);
+  const tinted = await page.locator('.line-mark').evaluateAll((rows) =>
+    rows.flatMap((r, i) => (r.classList.contains('info') ? [i + 1] : [])),
+  );
+  assert.deepEqual(tinted, [LINE]);
+  // Marker and tint sit level with their line of text.
+  const [markerBox, tintBox] = await Promise.all([markers.boundingBox(), page.locator('.line-mark.info').boundingBox()]);
+  assert.equal(markerBox.y, tintBox.y);
   await page.screenshot({ path: join(shots, 'editor-diagnostic.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();

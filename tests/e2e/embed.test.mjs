@@ -51,3 +51,16 @@ test('?embed with a share fragment shows the shared text, inside an iframe', asy
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('?embed&readonly shows the example without letting it be edited', async () => {
+  const all = await examples();
+  const { context, page, problems } = await env.openPage('/?embed&readonly&example=node-without-pool');
+  const input = page.locator(INPUT);
+  assert.equal(await input.inputValue(), all['node-without-pool']);
+  assert.equal(await input.evaluate((el) => el.readOnly), true);
+  await input.focus();
+  await page.keyboard.type('typed');
+  assert.equal(await input.inputValue(), all['node-without-pool']);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

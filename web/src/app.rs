@@ -90,6 +90,11 @@ pub fn app() -> Html {
     let palette = use_memo(plan.clone(), |plan| Palette::of(plan));
     let palette: Rc<Palette> = (*palette).clone();
     let stale = state.is_stale();
+    let sim = &plan.simulation;
+    let simulated = !(sim.pods.is_empty()
+        && sim.pools.is_empty()
+        && sim.blocks.is_empty()
+        && sim.tunnels.is_empty());
     let open_url = use_memo((plan.text.clone(), embed), |(text, embed)| {
         embed.then(|| page::share_url(text)).unwrap_or_default()
     });
@@ -106,17 +111,24 @@ pub fn app() -> Html {
                 <section class="pane editor-pane" aria-label="Manifests">
                     <Editor text={state.text.clone()} plan={plan.clone()} {on_input}
                         on_jump={on_jump.clone()} textarea={textarea.clone()} gutter={gutter.clone()}
-                        compact={embed} />
+                        compact={embed} readonly={mode.readonly} />
                 </section>
                 <section class="pane results-pane" aria-label="Results">
                     <Summary plan={plan.clone()} {stale} undo={state.undo.clone()} {on_undo} />
                     <DiagnosticList plan={plan.clone()} {stale} on_jump={on_jump.clone()} {on_fix} />
-                    <Allocations plan={plan.clone()} palette={palette.clone()}
-                        on_select_block={on_select_block.clone()} on_jump={on_jump.clone()} />
-                    <PoolUsageList plan={plan.clone()} />
-                    <AddressMap plan={plan.clone()} palette={palette.clone()}
-                        selected_block={state.selected_block.clone()} {on_select_block} />
-                    <Tunnels plan={plan.clone()} palette={palette.clone()} />
+                    if simulated {
+                        <Allocations plan={plan.clone()} palette={palette.clone()}
+                            on_select_block={on_select_block.clone()} on_jump={on_jump.clone()} />
+                        <PoolUsageList plan={plan.clone()} />
+                        <AddressMap plan={plan.clone()} palette={palette.clone()}
+                            selected_block={state.selected_block.clone()} {on_select_block} />
+                        <Tunnels plan={plan.clone()} palette={palette.clone()} />
+                    } else {
+                        <section class="simulation-empty" data-testid="simulation-empty">
+                            <h2 class="pane-title">{ "Simulation" }</h2>
+                            <p class="empty">{ "No pods, pools, blocks or tunnel addresses were simulated for this input." }</p>
+                        </section>
+                    }
                     if !embed {
                         <ResourceList resources={plan.analysis.resources()} />
                     }

@@ -8,6 +8,7 @@
 //! - `/?embed` — the embed view for docs-site iframes: no header, no gallery, and nothing is
 //!   written to localStorage (an embedded example never overwrites the reader's own work). Its
 //!   text comes from a share fragment, else `?embed&example=<id>`, else the healthy example.
+//!   `?embed&readonly` shows the text read-only (results and "Open in the planner" still work).
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -26,6 +27,8 @@ pub enum Mode {
 /// The page's mode and starting text, read once when the app starts.
 pub struct Start {
     pub mode: Mode,
+    /// Embed only: the text cannot be edited.
+    pub readonly: bool,
     pub text: String,
     /// The stored text a share link replaced, offered back to the user.
     pub undo: Option<Undo>,
@@ -54,6 +57,7 @@ pub fn start() -> Start {
         });
         return Start {
             mode: Mode::Embed,
+            readonly: params.has("readonly"),
             text,
             undo: None,
         };
@@ -68,12 +72,14 @@ pub fn start() -> Start {
             });
             Start {
                 mode: Mode::Full,
+                readonly: false,
                 text,
                 undo,
             }
         }
         None => Start {
             mode: Mode::Full,
+            readonly: false,
             text: stored.unwrap_or_else(|| examples::default_example().text.to_owned()),
             undo: None,
         },

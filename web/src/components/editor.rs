@@ -7,6 +7,7 @@ use web_sys::{Element, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::gutter::{Gutter, Marker};
+use super::line_marks::LineMarks;
 use crate::state::Plan;
 use crate::text;
 
@@ -22,11 +23,15 @@ pub struct EditorProps {
     pub gutter: NodeRef,
     #[prop_or_default]
     pub compact: bool,
+    /// A read-only embed: the text can be selected and copied, not changed.
+    #[prop_or_default]
+    pub readonly: bool,
 }
 
 #[function_component(Editor)]
 pub fn editor(props: &EditorProps) -> Html {
     let markers = use_memo(props.plan.clone(), |plan| markers(plan));
+    let marks = use_node_ref();
 
     let oninput = {
         let on_input = props.on_input.clone();
@@ -36,22 +41,27 @@ pub fn editor(props: &EditorProps) -> Html {
         })
     };
     let onscroll = {
-        let gutter = props.gutter.clone();
+        let (gutter, marks) = (props.gutter.clone(), marks.clone());
         Callback::from(move |e: Event| {
             let area: HtmlTextAreaElement = e.target_unchecked_into();
-            if let Some(gutter) = gutter.cast::<Element>() {
-                gutter.set_scroll_top(area.scroll_top());
+            for layer in [&gutter, &marks] {
+                if let Some(layer) = layer.cast::<Element>() {
+                    layer.set_scroll_top(area.scroll_top());
+                }
             }
         })
     };
+    let line_count = text::line_count(&props.text);
     html! {
         <div class={classes!("editor", props.compact.then_some("compact"))}>
             <label for="manifest-input" class="pane-title">{ "Manifests (YAML or JSON, --- separated)" }</label>
             <div class="code-area">
-                <Gutter line_count={text::line_count(&props.text)}
-                    markers={markers}
+                <Gutter line_count={line_count}
+                    markers={markers.clone()}
                     node_ref={props.gutter.clone()}
                     on_jump={props.on_jump.clone()} />
+                <div class="text-layers">
+                <LineMarks {line_count} {markers} node_ref={marks} />
                 <textarea
                     id="manifest-input"
                     ref={props.textarea.clone()}
@@ -61,9 +71,11 @@ pub fn editor(props: &EditorProps) -> Html {
                     autocapitalize="off"
                     wrap="off"
                     value={props.text.clone()}
+                    readonly={props.readonly}
                     {oninput}
                     {onscroll}
                 />
+                </div>
             </div>
         </div>
     }

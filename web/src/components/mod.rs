@@ -15,6 +15,7 @@ pub mod embed_bar;
 pub mod gallery;
 pub mod gutter;
 pub mod header;
+pub mod line_marks;
 pub mod pool_usage;
 pub mod resources;
 pub mod summary;
