@@ -9,10 +9,9 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use crate::components::{
-    address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList,
-    editor::Editor, embed_bar::EmbedBar, gallery::Gallery, header::Header,
-    pool_usage::PoolUsageList, resources::ResourceList, summary::Summary, tunnels::Tunnels,
-    Palette,
+    address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList, editor::Editor,
+    embed_bar::EmbedBar, gallery::Gallery, header::Header, pool_usage::PoolUsageList,
+    resources::ResourceList, summary::Summary, tunnels::Tunnels, Palette,
 };
 use crate::page::{self, Mode};
 use crate::state::{Action, State};

@@ -119,7 +119,11 @@ mod tests {
 
     #[test]
     fn lays_out_an_ipv4_block() {
-        let b = block("10.0.0.64/26", &["10.0.0.64", "10.0.0.127", "10.0.1.0"], &["10.0.0.0/28", "10.0.0.120/29"]);
+        let b = block(
+            "10.0.0.64/26",
+            &["10.0.0.64", "10.0.0.127", "10.0.1.0"],
+            &["10.0.0.0/28", "10.0.0.120/29"],
+        );
         let cells = block_cells(&b).unwrap();
         assert_eq!(cells.len(), 64);
         assert_eq!(cells[0].ip.to_string(), "10.0.0.64");

@@ -19,7 +19,17 @@ fn ip(s: &str) -> IpAddr {
     s.parse().expect("fixture address")
 }
 
-fn pod(name: &str, node: &str, addr: &str, source: AddressSource, pool: &str, block: &str, relation: BlockRelation, why: &str, line: u32) -> PodAllocation {
+fn pod(
+    name: &str,
+    node: &str,
+    addr: &str,
+    source: AddressSource,
+    pool: &str,
+    block: &str,
+    relation: BlockRelation,
+    why: &str,
+    line: u32,
+) -> PodAllocation {
     PodAllocation {
         namespace: "default".into(),
         name: name.into(),
@@ -74,8 +84,16 @@ pub fn fill(sim: Simulation, text: &str) -> Simulation {
         },
     ];
     let tunnels = vec![
-        TunnelAllocation { node: "node-1".into(), kind: TunnelKind::Ipip, ip: ip("10.244.0.16") },
-        TunnelAllocation { node: "node-2".into(), kind: TunnelKind::Ipip, ip: ip("10.244.37.64") },
+        TunnelAllocation {
+            node: "node-1".into(),
+            kind: TunnelKind::Ipip,
+            ip: ip("10.244.0.16"),
+        },
+        TunnelAllocation {
+            node: "node-2".into(),
+            kind: TunnelKind::Ipip,
+            ip: ip("10.244.37.64"),
+        },
     ];
     let blocks = vec![
         BlockView {
@@ -84,7 +102,13 @@ pub fn fill(sim: Simulation, text: &str) -> Simulation {
             affinity: Some("host:node-1".into()),
             size: 64,
             used: vec![
-                (ip("10.244.0.16"), AddressUse::Tunnel { node: "node-1".into(), kind: TunnelKind::Ipip }),
+                (
+                    ip("10.244.0.16"),
+                    AddressUse::Tunnel {
+                        node: "node-1".into(),
+                        kind: TunnelKind::Ipip,
+                    },
+                ),
                 (ip("10.244.0.17"), pod_use("web-0", false)),
                 (ip("10.244.0.18"), pod_use("web-2", false)),
                 (ip("10.244.0.19"), AddressUse::Cooldown),
@@ -97,7 +121,13 @@ pub fn fill(sim: Simulation, text: &str) -> Simulation {
             affinity: Some("host:node-2".into()),
             size: 64,
             used: vec![
-                (ip("10.244.37.64"), AddressUse::Tunnel { node: "node-2".into(), kind: TunnelKind::Ipip }),
+                (
+                    ip("10.244.37.64"),
+                    AddressUse::Tunnel {
+                        node: "node-2".into(),
+                        kind: TunnelKind::Ipip,
+                    },
+                ),
                 (ip("10.244.37.65"), pod_use("web-1", false)),
             ],
             reserved: vec![],
@@ -112,24 +142,76 @@ pub fn fill(sim: Simulation, text: &str) -> Simulation {
         },
     ];
     let pools = vec![
-        PoolUsage { name: "default-ipv4-ippool".into(), cidr: "10.244.0.0/16".into(), capacity: 65536, in_use: 5, reserved: 16, available: 65515 },
-        PoolUsage { name: "static-ips".into(), cidr: "10.245.0.0/24".into(), capacity: 256, in_use: 1, reserved: 0, available: 255 },
-        PoolUsage { name: "v6".into(), cidr: "fd00:10:244::/48".into(), capacity: 1 << 80, in_use: 0, reserved: 0, available: 1 << 80 },
+        PoolUsage {
+            name: "default-ipv4-ippool".into(),
+            cidr: "10.244.0.0/16".into(),
+            capacity: 65536,
+            in_use: 5,
+            reserved: 16,
+            available: 65515,
+        },
+        PoolUsage {
+            name: "static-ips".into(),
+            cidr: "10.245.0.0/24".into(),
+            capacity: 256,
+            in_use: 1,
+            reserved: 0,
+            available: 255,
+        },
+        PoolUsage {
+            name: "v6".into(),
+            cidr: "fd00:10:244::/48".into(),
+            capacity: 1 << 80,
+            in_use: 0,
+            reserved: 0,
+            available: 1 << 80,
+        },
     ];
     let mut diagnostics = sim.diagnostics;
     diagnostics.push(
-        Diagnostic::warning("static-ip-unprotected", "fixture: 10.245.0.10 could be taken by automatic assignment first")
-            .calico("resource already exists: 10.245.0.10 with error: Address already assigned in block"),
+        Diagnostic::warning(
+            "static-ip-unprotected",
+            "fixture: 10.245.0.10 could be taken by automatic assignment first",
+        )
+        .calico(
+            "resource already exists: 10.245.0.10 with error: Address already assigned in block",
+        ),
     );
-    if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| l.trim() == "natOutgoing: true") {
+    if let Some((n, line)) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim() == "natOutgoing: true")
+    {
         let line_no = n as u32 + 1;
         let column = line.find("true").unwrap_or(0) as u32 + 1;
         diagnostics.push(
             Diagnostic::info("fixture-fix", "fixture: a fix that turns natOutgoing off")
-                .at(None, Pos { line: line_no, column })
+                .at(
+                    None,
+                    Pos {
+                        line: line_no,
+                        column,
+                    },
+                )
                 .with_fix("Set natOutgoing to false", "natOutgoing: false")
-                .with_edit(Pos { line: line_no, column }, Pos { line: line_no, column: column + 4 }, "false"),
+                .with_edit(
+                    Pos {
+                        line: line_no,
+                        column,
+                    },
+                    Pos {
+                        line: line_no,
+                        column: column + 4,
+                    },
+                    "false",
+                ),
         );
     }
-    Simulation { pods, tunnels, blocks, pools, diagnostics }
+    Simulation {
+        pods,
+        tunnels,
+        blocks,
+        pools,
+        diagnostics,
+    }
 }

@@ -124,9 +124,10 @@ pub struct FragmentListener {
 
 impl Drop for FragmentListener {
     fn drop(&mut self) {
-        let _ = self
-            .window
-            .remove_event_listener_with_callback("hashchange", self.closure.as_ref().unchecked_ref());
+        let _ = self.window.remove_event_listener_with_callback(
+            "hashchange",
+            self.closure.as_ref().unchecked_ref(),
+        );
     }
 }
 

@@ -72,17 +72,32 @@ mod tests {
 
     #[test]
     fn round_trips_text() {
-        for text in ["", "a", "ab", "abc", "kind: IPPool\n# é 😀\n", &"x: 1\n".repeat(500)] {
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "kind: IPPool\n# é 😀\n",
+            &"x: 1\n".repeat(500),
+        ] {
             let fragment = encode(text);
             assert!(fragment.starts_with("v1:"));
-            assert!(fragment[3..].bytes().all(|b| ALPHABET.contains(&b)), "{fragment}");
+            assert!(
+                fragment[3..].bytes().all(|b| ALPHABET.contains(&b)),
+                "{fragment}"
+            );
             assert_eq!(decode(&format!("#{fragment}")).as_deref(), Some(text));
         }
     }
 
     #[test]
     fn base64url_matches_the_rfc_vectors() {
-        for (raw, coded) in [("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg")] {
+        for (raw, coded) in [
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+        ] {
             let mut out = String::new();
             base64url_encode(raw.as_bytes(), &mut out);
             assert_eq!(out, coded);

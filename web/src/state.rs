@@ -206,7 +206,10 @@ mod tests {
     fn a_fix_applies_to_current_results_only_and_can_be_undone() {
         let edit = TextEdit {
             start: Pos { line: 1, column: 7 },
-            end: Pos { line: 1, column: 10 },
+            end: Pos {
+                line: 1,
+                column: 10,
+            },
             new_text: "Bar".into(),
         };
         let state = State::new("kind: Foo\n".into(), None);

@@ -62,8 +62,14 @@ mod tests {
 
     fn edit(start: (u32, u32), end: (u32, u32), new_text: &str) -> TextEdit {
         TextEdit {
-            start: Pos { line: start.0, column: start.1 },
-            end: Pos { line: end.0, column: end.1 },
+            start: Pos {
+                line: start.0,
+                column: start.1,
+            },
+            end: Pos {
+                line: end.0,
+                column: end.1,
+            },
             new_text: new_text.to_owned(),
         }
     }
@@ -78,7 +84,10 @@ mod tests {
     #[test]
     fn counts_columns_in_characters() {
         let text = "name: \"é\" x: 1\n";
-        assert_eq!(apply_edit(text, &edit((1, 11), (1, 12), "y")), "name: \"é\" y: 1\n");
+        assert_eq!(
+            apply_edit(text, &edit((1, 11), (1, 12), "y")),
+            "name: \"é\" y: 1\n"
+        );
     }
 
     #[test]

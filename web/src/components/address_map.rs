@@ -104,7 +104,11 @@ fn view_block(b: &BlockView, props: &AddressMapProps) -> Html {
         b.cidr,
         node.map_or_else(|| "no affinity".to_owned(), |n| format!("affine to {n}")),
         used,
-        if b.reserved.is_empty() { "" } else { "; has reserved addresses" }
+        if b.reserved.is_empty() {
+            ""
+        } else {
+            "; has reserved addresses"
+        }
     );
     let on_select = props.on_select_block.clone();
     let cidr = b.cidr.clone();

@@ -105,16 +105,32 @@ fn view_cell(c: &Cell<'_>, x: u32, y: u32, props: &BlockDetailProps) -> Html {
     let (state, node_class) = match c.used {
         None if c.reserved => ("reserved", None),
         None => ("free", None),
-        Some(AddressUse::Pod { namespace, name, is_static }) => {
+        Some(AddressUse::Pod {
+            namespace,
+            name,
+            is_static,
+        }) => {
             let node = pod_node(&props.plan, namespace, name);
-            (if *is_static { "static" } else { "pod" }, node.map(|n| props.palette.class(n)))
+            (
+                if *is_static { "static" } else { "pod" },
+                node.map(|n| props.palette.class(n)),
+            )
         }
         Some(AddressUse::Tunnel { node, .. }) => ("tunnel", Some(props.palette.class(node))),
         Some(AddressUse::Cooldown) => ("cooldown", None),
         Some(AddressUse::WindowsReserved) => ("windows", None),
     };
     let title = match c.used {
-        Some(u) => format!("{} — {}{}", c.ip, describe(u, &props.plan), if c.reserved { " (inside a reservation)" } else { "" }),
+        Some(u) => format!(
+            "{} — {}{}",
+            c.ip,
+            describe(u, &props.plan),
+            if c.reserved {
+                " (inside a reservation)"
+            } else {
+                ""
+            }
+        ),
         None if c.reserved => format!("{} — reserved", c.ip),
         None => format!("{} — free", c.ip),
     };
@@ -144,7 +160,11 @@ fn pod_node<'a>(plan: &'a Plan, namespace: &str, name: &str) -> Option<&'a str> 
 
 fn describe(u: &AddressUse, plan: &Plan) -> String {
     match u {
-        AddressUse::Pod { namespace, name, is_static } => {
+        AddressUse::Pod {
+            namespace,
+            name,
+            is_static,
+        } => {
             let node = pod_node(plan, namespace, name)
                 .map(|n| format!(" on {n}"))
                 .unwrap_or_default();

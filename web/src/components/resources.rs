@@ -8,11 +8,16 @@ pub struct ResourceListProps {
     pub resources: Vec<ResourceSummary>,
 }
 
+/// Lists longer than this start folded.
+const FOLD_AFTER: usize = 15;
+
 #[function_component(ResourceList)]
 pub fn resource_list(props: &ResourceListProps) -> Html {
+    // Long inputs (dozens of nodes) fold the list away; it stays one click from view.
+    let open = props.resources.len() <= FOLD_AFTER;
     html! {
-        <section class="resources" aria-labelledby="resources-title">
-            <h2 id="resources-title" class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2>
+        <details class="resources" {open}>
+            <summary><h2 id="resources-title" class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2></summary>
             <div class="table-scroll">
                 <table class="resource-table">
                     <thead><tr><th scope="col">{ "Kind" }</th><th scope="col">{ "Name" }</th><th scope="col">{ "Namespace" }</th><th scope="col">{ "Line" }</th></tr></thead>
@@ -28,6 +33,6 @@ pub fn resource_list(props: &ResourceListProps) -> Html {
                     </tbody>
                 </table>
             </div>
-        </section>
+        </details>
     }
 }
