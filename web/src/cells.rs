@@ -52,7 +52,7 @@ impl Range {
             _ => return None,
         };
         let offset = n.checked_sub(self.base)?;
-        (offset < self.len()?).then(|| offset as u32)
+        (offset < self.len()?).then_some(offset as u32)
     }
 
     fn addr(self, offset: u32) -> IpAddr {

@@ -19,6 +19,7 @@ fn ip(s: &str) -> IpAddr {
     s.parse().expect("fixture address")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn pod(
     name: &str,
     node: &str,
