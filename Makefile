@@ -44,7 +44,9 @@ test-conformance:
 	done
 
 # The web crate must build for wasm32 (and so must core: no I/O, no native-only dependency).
+# Its pure modules (text edits, share links, block cells, the reducer) are unit-tested natively.
 test-wasm: dist
+	cargo test -p ipam-web --bin ipam-web
 
 test-e2e: dist
 	cd tests/e2e && node --test --test-concurrency=1

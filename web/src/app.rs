@@ -1,41 +1,164 @@
-//! The root component: the editor on the left, results on the right.
+//! The root component: owns the state, turns component intents into actions, and does the few
+//! things that are not state: debouncing re-planning, persisting the text, and moving the
+//! editor's selection to a line.
 
+use std::rc::Rc;
+
+use gloo::timers::callback::Timeout;
+use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
-use crate::components::{diagnostics::DiagnosticList, editor::Editor, resources::ResourceList};
-use crate::state::{Action, State, EXAMPLE};
-use crate::storage;
+use crate::components::{
+    address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList, editor::Editor,
+    embed_bar::EmbedBar, gallery::Gallery, header::Header, pool_usage::PoolUsageList,
+    resources::ResourceList, summary::Summary, tunnels::Tunnels, Palette,
+};
+use crate::page::{self, Mode};
+use crate::state::{Action, State};
+use crate::{storage, text};
+
+/// How long typing must pause before the results are recomputed.
+const REPLAN_DELAY_MS: u32 = 150;
+
+/// Height of one editor line in CSS pixels (`static/style.css`, `--line`).
+const LINE_PX: i32 = 20;
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let state =
-        use_reducer(|| State::new(storage::load_input().unwrap_or_else(|| EXAMPLE.to_owned())));
+    let mode = use_memo((), |()| page::start());
+    let state = {
+        let start = mode.clone();
+        use_reducer(move || State::new(start.text.clone(), start.undo.clone()))
+    };
+    let embed = mode.mode == Mode::Embed;
 
-    {
-        let text = state.text.clone();
-        use_effect_with(text, |text| storage::save_input(text));
-    }
+    // The embed view never writes storage: an embedded example must not replace the reader's
+    // own text in the planner.
+    use_effect_with((state.text.clone(), embed), |(text, embed)| {
+        if !*embed {
+            storage::save_input(text);
+        }
+    });
 
+    // Planning runs at once on an input after a pause (a paste, a fill, the first key), then at
+    // most once per pause in typing: the trailing edge of the debounce catches the last keys.
+    let replan_timer = use_mut_ref(|| None::<Timeout>);
+    let typing = use_mut_ref(|| false);
     let on_input = {
         let state = state.clone();
-        Callback::from(move |text: String| state.dispatch(Action::SetText(text)))
+        Callback::from(move |text: String| {
+            state.dispatch(Action::Edit(text));
+            if !*typing.borrow() {
+                state.dispatch(Action::Replan);
+            }
+            *typing.borrow_mut() = true;
+            let (state, typing) = (state.clone(), typing.clone());
+            // Replacing the timeout drops (cancels) the previous one.
+            *replan_timer.borrow_mut() = Some(Timeout::new(REPLAN_DELAY_MS, move || {
+                *typing.borrow_mut() = false;
+                state.dispatch(Action::Replan);
+            }));
+        })
     };
 
+    // A share link opened in a tab already showing the planner changes only the fragment: no
+    // reload happens, so the fragment is read here too.
+    {
+        let state = state.clone();
+        use_effect_with(embed, move |&embed| {
+            let listener = (!embed).then(|| {
+                page::on_fragment_change(move |text| state.dispatch(Action::LoadShared(text)))
+            });
+            move || drop(listener)
+        });
+    }
+
+    let textarea = use_node_ref();
+    let gutter = use_node_ref();
+    let on_jump = {
+        let (textarea, gutter) = (textarea.clone(), gutter.clone());
+        Callback::from(move |line: u32| select_line(&textarea, &gutter, line))
+    };
+
+    let on_fix = make_callback(&state, Action::ApplyFix);
+    let on_load = make_callback(&state, Action::LoadExample);
+    let on_select_block = make_callback(&state, Action::SelectBlock);
+    let on_undo = make_callback(&state, |()| Action::Undo);
+
+    let plan = state.plan.clone();
+    let palette = use_memo(plan.clone(), |plan| Palette::of(plan));
+    let palette: Rc<Palette> = (*palette).clone();
+    let stale = state.is_stale();
+    let sim = &plan.simulation;
+    let simulated = !(sim.pods.is_empty()
+        && sim.pools.is_empty()
+        && sim.blocks.is_empty()
+        && sim.tunnels.is_empty());
+    let open_url = use_memo((plan.text.clone(), embed), |(text, embed)| {
+        embed.then(|| page::share_url(text)).unwrap_or_default()
+    });
+
     html! {
-        <div class="app">
-            <header class="app-header">
-                <h1>{ "Calico IPAM Planner" }</h1>
-                <p class="tagline">{ "Check IP pools and static pod IPs before you deploy. Everything runs in your browser." }</p>
-            </header>
+        <div class={classes!("app", embed.then_some("embed"))}>
+            if embed {
+                <EmbedBar open_url={(*open_url).clone()} />
+            } else {
+                <Header text={state.text.clone()} />
+                <Gallery text={state.text.clone()} {on_load} />
+            }
             <main class="layout">
                 <section class="pane editor-pane" aria-label="Manifests">
-                    <Editor text={state.text.clone()} {on_input} />
+                    <Editor text={state.text.clone()} plan={plan.clone()} {on_input}
+                        on_jump={on_jump.clone()} textarea={textarea.clone()} gutter={gutter.clone()}
+                        compact={embed} readonly={mode.readonly} />
                 </section>
                 <section class="pane results-pane" aria-label="Results">
-                    <DiagnosticList diagnostics={state.analysis.diagnostics.clone()} />
-                    <ResourceList resources={state.analysis.resources()} />
+                    <Summary plan={plan.clone()} {stale} undo={state.undo.clone()} {on_undo} />
+                    <DiagnosticList plan={plan.clone()} {stale} on_jump={on_jump.clone()} {on_fix} />
+                    if simulated {
+                        <Allocations plan={plan.clone()} palette={palette.clone()}
+                            on_select_block={on_select_block.clone()} on_jump={on_jump.clone()} />
+                        <PoolUsageList plan={plan.clone()} />
+                        <AddressMap plan={plan.clone()} palette={palette.clone()}
+                            selected_block={state.selected_block.clone()} {on_select_block} />
+                        <Tunnels plan={plan.clone()} palette={palette.clone()} />
+                    } else {
+                        <section class="simulation-empty" data-testid="simulation-empty">
+                            <h2 class="pane-title">{ "Simulation" }</h2>
+                            <p class="empty">{ "No pods, pools, blocks or tunnel addresses were simulated for this input." }</p>
+                        </section>
+                    }
+                    if !embed {
+                        <ResourceList resources={plan.analysis.resources()} />
+                    }
                 </section>
             </main>
         </div>
+    }
+}
+
+/// A callback that dispatches the action `make` builds from its argument (function_todomvc).
+fn make_callback<T: 'static>(
+    state: &UseReducerHandle<State>,
+    make: impl Fn(T) -> Action + 'static,
+) -> Callback<T> {
+    let state = state.clone();
+    Callback::from(move |arg| state.dispatch(make(arg)))
+}
+
+/// Focuses the editor with `line` selected and scrolled into view (a third from the top).
+fn select_line(textarea: &NodeRef, gutter: &NodeRef, line: u32) {
+    let Some(area) = textarea.cast::<HtmlTextAreaElement>() else {
+        return;
+    };
+    let Some((start, end)) = text::line_range_utf16(&area.value(), line) else {
+        return;
+    };
+    let _ = area.focus();
+    let _ = area.set_selection_range(start, end);
+    let top = (line as i32 - 1) * LINE_PX - area.client_height() / 3;
+    area.set_scroll_top(top.max(0));
+    if let Some(gutter) = gutter.cast::<web_sys::Element>() {
+        gutter.set_scroll_top(area.scroll_top());
     }
 }

@@ -1,16 +1,38 @@
-//! The manifest text area.
+//! The manifest editor: a plain text area (so Playwright's `fill()`, the browser's undo and every
+//! assistive technology work as usual) beside a gutter of line numbers and diagnostic markers.
 
-use web_sys::HtmlTextAreaElement;
+use std::rc::Rc;
+
+use web_sys::{Element, HtmlTextAreaElement};
 use yew::prelude::*;
+
+use super::gutter::{Gutter, Marker};
+use super::line_marks::LineMarks;
+use crate::state::Plan;
+use crate::text;
 
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
     pub text: String,
+    pub plan: Rc<Plan>,
     pub on_input: Callback<String>,
+    pub on_jump: Callback<u32>,
+    /// The text area, for the root's jump-to-line.
+    pub textarea: NodeRef,
+    /// The gutter, kept scrolled with the text area.
+    pub gutter: NodeRef,
+    #[prop_or_default]
+    pub compact: bool,
+    /// A read-only embed: the text can be selected and copied, not changed.
+    #[prop_or_default]
+    pub readonly: bool,
 }
 
 #[function_component(Editor)]
 pub fn editor(props: &EditorProps) -> Html {
+    let markers = use_memo(props.plan.clone(), |plan| markers(plan));
+    let marks = use_node_ref();
+
     let oninput = {
         let on_input = props.on_input.clone();
         Callback::from(move |e: InputEvent| {
@@ -18,17 +40,69 @@ pub fn editor(props: &EditorProps) -> Html {
             on_input.emit(area.value());
         })
     };
+    let onscroll = {
+        let (gutter, marks) = (props.gutter.clone(), marks.clone());
+        Callback::from(move |e: Event| {
+            let area: HtmlTextAreaElement = e.target_unchecked_into();
+            for layer in [&gutter, &marks] {
+                if let Some(layer) = layer.cast::<Element>() {
+                    layer.set_scroll_top(area.scroll_top());
+                }
+            }
+        })
+    };
+    let line_count = text::line_count(&props.text);
     html! {
-        <div class="editor">
+        <div class={classes!("editor", props.compact.then_some("compact"))}>
             <label for="manifest-input" class="pane-title">{ "Manifests (YAML or JSON, --- separated)" }</label>
-            <textarea
-                id="manifest-input"
-                data-testid="manifest-input"
-                spellcheck="false"
-                autocomplete="off"
-                value={props.text.clone()}
-                {oninput}
-            />
+            <div class="code-area">
+                <Gutter line_count={line_count}
+                    markers={markers.clone()}
+                    node_ref={props.gutter.clone()}
+                    on_jump={props.on_jump.clone()} />
+                <div class="text-layers">
+                <LineMarks {line_count} {markers} node_ref={marks} />
+                <textarea
+                    id="manifest-input"
+                    ref={props.textarea.clone()}
+                    data-testid="manifest-input"
+                    spellcheck="false"
+                    autocomplete="off"
+                    autocapitalize="off"
+                    wrap="off"
+                    value={props.text.clone()}
+                    readonly={props.readonly}
+                    {oninput}
+                    {onscroll}
+                />
+                </div>
+            </div>
         </div>
     }
+}
+
+/// The gutter markers of a plan: its diagnostics grouped by line.
+fn markers(plan: &Plan) -> Vec<Marker> {
+    let mut located: Vec<_> = plan
+        .diagnostics
+        .iter()
+        .filter_map(|d| Some((d.line?, d)))
+        .collect();
+    located.sort_by_key(|(line, d)| (*line, d.severity));
+    let mut markers: Vec<Marker> = Vec::new();
+    for (line, d) in located {
+        let text = format!("{}: {} ({})", d.severity.as_str(), d.message, d.code);
+        match markers.last_mut() {
+            Some(m) if m.line == line => {
+                m.title.push('\n');
+                m.title.push_str(&text);
+            }
+            _ => markers.push(Marker {
+                line,
+                severity: d.severity,
+                title: text,
+            }),
+        }
+    }
+    markers
 }

@@ -8,24 +8,31 @@ pub struct ResourceListProps {
     pub resources: Vec<ResourceSummary>,
 }
 
+/// Lists longer than this start folded.
+const FOLD_AFTER: usize = 15;
+
 #[function_component(ResourceList)]
 pub fn resource_list(props: &ResourceListProps) -> Html {
+    // Long inputs (dozens of nodes) fold the list away; it stays one click from view.
+    let open = props.resources.len() <= FOLD_AFTER;
     html! {
-        <div class="resources">
-            <h2 class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2>
-            <table class="resource-table">
-                <thead><tr><th>{ "Kind" }</th><th>{ "Name" }</th><th>{ "Namespace" }</th><th>{ "Line" }</th></tr></thead>
-                <tbody>
-                    { for props.resources.iter().map(|r| html! {
-                        <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}>
-                            <td>{ &r.kind }</td>
-                            <td>{ &r.name }</td>
-                            <td>{ r.namespace.clone().unwrap_or_default() }</td>
-                            <td>{ r.line }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table>
-        </div>
+        <details class="resources" {open}>
+            <summary><h2 id="resources-title" class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2></summary>
+            <div class="table-scroll">
+                <table class="resource-table">
+                    <thead><tr><th scope="col">{ "Kind" }</th><th scope="col">{ "Name" }</th><th scope="col">{ "Namespace" }</th><th scope="col">{ "Line" }</th></tr></thead>
+                    <tbody>
+                        { for props.resources.iter().map(|r| html! {
+                            <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}>
+                                <td>{ &r.kind }</td>
+                                <td>{ &r.name }</td>
+                                <td>{ r.namespace.clone().unwrap_or_default() }</td>
+                                <td>{ r.line }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+        </details>
     }
 }

@@ -1,0 +1,117 @@
+//! The allocation table: one row per simulated pod with its node, addresses, how it got them,
+//! pool, block and the core's one-sentence explanation.
+
+use std::rc::Rc;
+
+use ipam_core::simulate::{AddressSource, BlockRelation, PodAllocation};
+use yew::prelude::*;
+
+use super::Palette;
+use crate::state::Plan;
+
+#[derive(Properties, PartialEq)]
+pub struct AllocationsProps {
+    pub plan: Rc<Plan>,
+    pub palette: Rc<Palette>,
+    pub on_select_block: Callback<Option<String>>,
+    pub on_jump: Callback<u32>,
+}
+
+#[function_component(Allocations)]
+pub fn allocations(props: &AllocationsProps) -> Html {
+    let pods = &props.plan.simulation.pods;
+    html! {
+        <section class="allocations" aria-labelledby="allocations-title">
+            <h2 id="allocations-title" class="pane-title">{ format!("Pod addresses ({})", pods.len()) }</h2>
+            if pods.is_empty() {
+                <p class="empty">{ "No pod allocations to show." }</p>
+            } else {
+                <div class="table-scroll">
+                    <table class="allocation-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">{ "Pod" }</th>
+                                <th scope="col">{ "Node" }</th>
+                                <th scope="col">{ "Addresses" }</th>
+                                <th scope="col">{ "Pool and block" }</th>
+                            </tr>
+                        </thead>
+                        { for pods.iter().map(|p| view_pod(p, props)) }
+                    </table>
+                </div>
+            }
+        </section>
+    }
+}
+
+fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
+    let ips: Vec<String> = p.ips.iter().map(ToString::to_string).collect();
+    let failed = p.source == AddressSource::None;
+    let name = format!("{}/{}", p.namespace, p.name);
+    let pod_cell = match p.line {
+        Some(line) => {
+            let on_jump = props.on_jump.clone();
+            let onclick = Callback::from(move |_: MouseEvent| on_jump.emit(line));
+            html! { <button type="button" class="link" title={format!("Line {line}")} {onclick}>{ &name }</button> }
+        }
+        None => html! { &name },
+    };
+    let block_cell = match &p.block {
+        Some(block) => {
+            let on_select = props.on_select_block.clone();
+            let cidr = block.clone();
+            let onclick = Callback::from(move |_: MouseEvent| on_select.emit(Some(cidr.clone())));
+            html! {
+                <>
+                    <button type="button" class="link mono" title="Show this block's addresses" {onclick}>{ block }</button>
+                    if let Some(relation) = p.relation {
+                        <span class="relation">{ relation_text(relation) }</span>
+                    }
+                </>
+            }
+        }
+        None => html! {},
+    };
+    // Each pod is a group of two rows: the facts, then why (the explanation needs the width).
+    html! {
+        <tbody class={classes!("pod-rows", failed.then_some("failed"))}>
+        <tr data-testid="allocation" data-pod={name.clone()} data-ips={ips.join(",")}
+            data-source={source_text(p.source)}>
+            <td>{ pod_cell }</td>
+            <td><span class={classes!("node-chip", props.palette.class(&p.node))}>{ &p.node }</span></td>
+            <td class="mono">
+                if failed {
+                    <span class="badge none">{ "no address" }</span>
+                } else {
+                    { for ips.iter().map(|ip| html! { <span class="ip">{ ip }</span> }) }
+                    <span class={classes!("badge", source_text(p.source))}>{ source_text(p.source) }</span>
+                }
+            </td>
+            <td>
+                <span class="pool-name">{ p.pool.clone().unwrap_or_else(|| "—".to_owned()) }</span>
+                { block_cell }
+            </td>
+        </tr>
+        if !p.explanation.is_empty() {
+            <tr class="why-row"><td colspan="4" class="why">{ &p.explanation }</td></tr>
+        }
+        </tbody>
+    }
+}
+
+fn source_text(source: AddressSource) -> &'static str {
+    match source {
+        AddressSource::Static => "static",
+        AddressSource::Auto => "auto",
+        AddressSource::NoIpam => "no-ipam",
+        AddressSource::None => "none",
+    }
+}
+
+fn relation_text(relation: BlockRelation) -> &'static str {
+    match relation {
+        BlockRelation::Affine => "affine",
+        BlockRelation::NewlyClaimed => "newly claimed",
+        BlockRelation::Borrowed => "borrowed",
+    }
+}

@@ -1,0 +1,178 @@
+//! One block's addresses: a grid of cells coloured by state (free, pod by node, static pod,
+//! tunnel, reserved, cooldown, Windows-reserved), then the used addresses as a table.
+
+use std::rc::Rc;
+
+use ipam_core::simulate::{AddressUse, BlockView};
+use yew::prelude::*;
+
+use super::{affinity_node, Palette};
+use crate::cells::{block_cells, Cell};
+use crate::state::Plan;
+
+#[derive(Properties, PartialEq)]
+pub struct BlockDetailProps {
+    pub block: Rc<BlockView>,
+    pub plan: Rc<Plan>,
+    pub palette: Rc<Palette>,
+    pub on_close: Callback<()>,
+}
+
+const CELL: u32 = 10;
+const GAP: u32 = 2;
+
+#[function_component(BlockDetail)]
+pub fn block_detail(props: &BlockDetailProps) -> Html {
+    let b = &props.block;
+    let cells = block_cells(b);
+    let node = b.affinity.as_deref().and_then(affinity_node);
+    let onclick = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |_: MouseEvent| on_close.emit(()))
+    };
+    html! {
+        <div class="block-detail" data-testid="block-detail" data-cidr={b.cidr.clone()}>
+            <div class="block-detail-head">
+                <button type="button" class="back" {onclick}>{ "← All blocks" }</button>
+                <h3>
+                    <code>{ &b.cidr }</code>
+                    { format!(" in pool {} — ", b.pool) }
+                    { node.map_or_else(|| "no affinity".to_owned(), |n| format!("affine to {n}")) }
+                </h3>
+            </div>
+            <ul class="cell-legend">
+                <li><span class="swatch free" />{ "free" }</li>
+                <li><span class="swatch pod" />{ "pod (node colour)" }</li>
+                <li><span class="swatch static" />{ "static pod" }</li>
+                <li><span class="swatch tunnel" />{ "tunnel" }</li>
+                <li><span class="swatch reserved" />{ "reserved" }</li>
+                <li><span class="swatch cooldown" />{ "cooldown" }</li>
+                <li><span class="swatch windows" />{ "Windows-reserved" }</li>
+            </ul>
+            {
+                match &cells {
+                    Some(cells) => view_grid(cells, props),
+                    None => html! { <p class="empty">{ "This block is too large to draw address by address." }</p> },
+                }
+            }
+            <table class="used-table">
+                <thead><tr><th scope="col">{ "Address" }</th><th scope="col">{ "Used by" }</th></tr></thead>
+                <tbody>
+                    { for b.used.iter().map(|(ip, u)| html! {
+                        <tr data-testid="used-address" data-ip={ip.to_string()}>
+                            <td class="mono">{ ip.to_string() }</td>
+                            <td>{ describe(u, &props.plan) }</td>
+                        </tr>
+                    }) }
+                    { for b.reserved.iter().map(|cidr| html! {
+                        <tr><td class="mono">{ cidr }</td><td>{ "reserved (IPReservation)" }</td></tr>
+                    }) }
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+fn view_grid(cells: &[Cell<'_>], props: &BlockDetailProps) -> Html {
+    let n = cells.len() as u32;
+    let cols = match n {
+        0..=16 => n.max(1),
+        17..=256 => 16,
+        _ => 64,
+    };
+    let rows = n.div_ceil(cols);
+    let pitch = CELL + GAP;
+    let view_box = format!("0 0 {} {}", cols * pitch - GAP, rows * pitch - GAP);
+    html! {
+        <svg class={classes!("cell-grid", (cols == 64).then_some("dense"))} viewBox={view_box}
+            role="img" aria-label={format!("{} addresses of {}", n, props.block.cidr)}>
+            <defs>
+                <pattern id="hatch" patternUnits="userSpaceOnUse" width="4" height="4" patternTransform="rotate(45)">
+                    <rect class="hatch-bg" width="4" height="4" />
+                    <line class="hatch-line" x1="0" y1="0" x2="0" y2="4" />
+                </pattern>
+            </defs>
+            { for cells.iter().enumerate().map(|(i, c)| {
+                let i = i as u32;
+                let (x, y) = ((i % cols) * pitch, (i / cols) * pitch);
+                view_cell(c, x, y, props)
+            }) }
+        </svg>
+    }
+}
+
+fn view_cell(c: &Cell<'_>, x: u32, y: u32, props: &BlockDetailProps) -> Html {
+    let (state, node_class) = match c.used {
+        None if c.reserved => ("reserved", None),
+        None => ("free", None),
+        Some(AddressUse::Pod {
+            namespace,
+            name,
+            is_static,
+        }) => {
+            let node = pod_node(&props.plan, namespace, name);
+            (
+                if *is_static { "static" } else { "pod" },
+                node.map(|n| props.palette.class(n)),
+            )
+        }
+        Some(AddressUse::Tunnel { node, .. }) => ("tunnel", Some(props.palette.class(node))),
+        Some(AddressUse::Cooldown) => ("cooldown", None),
+        Some(AddressUse::WindowsReserved) => ("windows", None),
+    };
+    let title = match c.used {
+        Some(u) => format!(
+            "{} — {}{}",
+            c.ip,
+            describe(u, &props.plan),
+            if c.reserved {
+                " (inside a reservation)"
+            } else {
+                ""
+            }
+        ),
+        None if c.reserved => format!("{} — reserved", c.ip),
+        None => format!("{} — free", c.ip),
+    };
+    let (xs, ys) = (x.to_string(), y.to_string());
+    let half = CELL / 2;
+    html! {
+        <g class={classes!("cell", state, node_class, c.reserved.then_some("in-reservation"))}>
+            <title>{ title }</title>
+            <rect x={xs.clone()} y={ys.clone()} width={CELL.to_string()} height={CELL.to_string()} rx="1.5" />
+            if state == "static" {
+                <rect class="mark" x={(x + 3).to_string()} y={(y + 3).to_string()} width="4" height="4" />
+            }
+            if state == "tunnel" {
+                <circle class="mark" cx={(x + half).to_string()} cy={(y + half).to_string()} r="2.2" />
+            }
+        </g>
+    }
+}
+
+fn pod_node<'a>(plan: &'a Plan, namespace: &str, name: &str) -> Option<&'a str> {
+    plan.simulation
+        .pods
+        .iter()
+        .find(|p| p.namespace == namespace && p.name == name)
+        .map(|p| p.node.as_str())
+}
+
+fn describe(u: &AddressUse, plan: &Plan) -> String {
+    match u {
+        AddressUse::Pod {
+            namespace,
+            name,
+            is_static,
+        } => {
+            let node = pod_node(plan, namespace, name)
+                .map(|n| format!(" on {n}"))
+                .unwrap_or_default();
+            let kind = if *is_static { "static pod" } else { "pod" };
+            format!("{kind} {namespace}/{name}{node}")
+        }
+        AddressUse::Tunnel { node, kind } => format!("{} tunnel of {node}", kind.as_str()),
+        AddressUse::Cooldown => "released, in cooldown".to_owned(),
+        AddressUse::WindowsReserved => "reserved on Windows nodes".to_owned(),
+    }
+}

@@ -1,0 +1,74 @@
+//! The page header: the title, and the share button that puts the text into a link.
+
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::page;
+
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    pub text: String,
+}
+
+#[function_component(Header)]
+pub fn header(props: &HeaderProps) -> Html {
+    // The link and the text it was made for.
+    let link = use_state(|| None::<(String, String)>);
+    let copied = use_state(|| false);
+    let onclick = {
+        let (link, copied, text) = (link.clone(), copied.clone(), props.text.clone());
+        Callback::from(move |_: MouseEvent| {
+            let url = page::share_url(&text);
+            copied.set(false);
+            copy_to_clipboard(&url, copied.clone());
+            link.set(Some((text.clone(), url)));
+        })
+    };
+    let onfocus = Callback::from(|e: FocusEvent| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        input.select();
+    });
+    // A link for an older text is misleading: show it only while it still matches.
+    let current = link
+        .as_ref()
+        .filter(|(text, _)| *text == props.text)
+        .map(|(_, url)| url.clone());
+    html! {
+        <header class="app-header">
+            <div class="title">
+                <h1>{ "Calico IPAM Planner" }</h1>
+                <p class="tagline">{ "Check IP pools and static pod IPs before you deploy. Everything runs in your browser; nothing is sent anywhere." }</p>
+            </div>
+            <div class="share">
+                <button type="button" class="primary" data-testid="share" {onclick}>{ "Share link" }</button>
+                if let Some(url) = current {
+                    <input type="text" readonly=true class="share-link" data-testid="share-link"
+                        aria-label="Share link" value={url} {onfocus} />
+                    <span class="share-note" role="status">
+                        { if *copied { "Copied. The text travels in the link's #fragment, which is never sent to a server." }
+                          else { "The text travels in the link's #fragment, which is never sent to a server." } }
+                    </span>
+                }
+            </div>
+        </header>
+    }
+}
+
+/// Writes `text` to the clipboard where the browser allows it, and reports success.
+fn copy_to_clipboard(text: &str, copied: UseStateHandle<bool>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let navigator = window.navigator();
+    // `navigator.clipboard` is missing outside secure contexts.
+    if !js_sys::Reflect::has(&navigator, &JsValue::from_str("clipboard")).unwrap_or(false) {
+        return;
+    }
+    let promise = navigator.clipboard().write_text(text);
+    let ok = Closure::once(move |_: JsValue| copied.set(true));
+    let failed = Closure::once(|_: JsValue| {});
+    let _ = promise.then2(&ok, &failed);
+    ok.forget();
+    failed.forget();
+}

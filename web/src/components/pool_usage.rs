@@ -1,0 +1,87 @@
+//! Utilization per pool in Calico's vocabulary (`calicoctl ipam show`): Capacity, In use,
+//! Reserved, Available. In-use and reserved may overlap, as in Calico, so the bar draws in-use
+//! from the left and reserved from the right. Counts are u128 (IPv6 pools exceed 64 bits).
+
+use std::rc::Rc;
+
+use ipam_core::simulate::PoolUsage;
+use yew::prelude::*;
+
+use super::{count, percent};
+use crate::state::Plan;
+
+#[derive(Properties, PartialEq)]
+pub struct PoolUsageListProps {
+    pub plan: Rc<Plan>,
+}
+
+#[function_component(PoolUsageList)]
+pub fn pool_usage_list(props: &PoolUsageListProps) -> Html {
+    let pools = &props.plan.simulation.pools;
+    html! {
+        <section class="pool-usage" aria-labelledby="pool-usage-title">
+            <h2 id="pool-usage-title" class="pane-title">{ format!("Pool utilization ({})", pools.len()) }</h2>
+            if pools.is_empty() {
+                <p class="empty">{ "No pool utilization to show." }</p>
+            } else {
+                <ul class="pool-list">{ for pools.iter().map(view_pool) }</ul>
+            }
+        </section>
+    }
+}
+
+/// Width in the bar's 1000-unit view box.
+fn width(part: u128, whole: u128) -> String {
+    if whole == 0 {
+        return "0".to_owned();
+    }
+    let w = (part as f64 / whole as f64 * 1000.0).clamp(0.0, 1000.0);
+    // A non-zero share stays visible.
+    let w = if part > 0 { w.max(4.0) } else { w };
+    format!("{w:.1}")
+}
+
+/// ` (2^n)` after capacities too long to read at a glance.
+fn power_of_two(n: u128) -> String {
+    if n > 1 << 32 && n.is_power_of_two() {
+        format!(" (2^{})", n.trailing_zeros())
+    } else {
+        String::new()
+    }
+}
+
+fn view_pool(p: &PoolUsage) -> Html {
+    let in_use = width(p.in_use, p.capacity);
+    let reserved = width(p.reserved, p.capacity);
+    let reserved_x = format!("{:.1}", 1000.0 - reserved.parse::<f64>().unwrap_or(0.0));
+    let label = format!(
+        "{}: {} of {} addresses in use, {} reserved, {} available",
+        p.name,
+        count(p.in_use),
+        count(p.capacity),
+        count(p.reserved),
+        count(p.available)
+    );
+    html! {
+        <li class="pool" data-testid="pool-usage" data-pool={p.name.clone()}
+            data-capacity={p.capacity.to_string()} data-in-use={p.in_use.to_string()}
+            data-reserved={p.reserved.to_string()} data-available={p.available.to_string()}>
+            <div class="pool-head">
+                <strong>{ &p.name }</strong>
+                <code>{ &p.cidr }</code>
+            </div>
+            <svg class="usage-bar" viewBox="0 0 1000 16" preserveAspectRatio="none"
+                role="img" aria-label={label}>
+                <rect class="bar-free" x="0" y="0" width="1000" height="16" />
+                <rect class="bar-reserved" x={reserved_x} y="0" width={reserved} height="16" />
+                <rect class="bar-in-use" x="0" y="0" width={in_use} height="16" />
+            </svg>
+            <dl class="usage-numbers">
+                <div><dt>{ "Capacity" }</dt><dd>{ count(p.capacity) }{ power_of_two(p.capacity) }</dd></div>
+                <div><dt><span class="swatch in-use" />{ "In use" }</dt><dd>{ count(p.in_use) }{ " " }<small>{ percent(p.in_use, p.capacity) }</small></dd></div>
+                <div><dt><span class="swatch reserved" />{ "Reserved" }</dt><dd>{ count(p.reserved) }{ " " }<small>{ percent(p.reserved, p.capacity) }</small></dd></div>
+                <div><dt><span class="swatch free" />{ "Available" }</dt><dd>{ count(p.available) }{ " " }<small>{ percent(p.available, p.capacity) }</small></dd></div>
+            </dl>
+        </li>
+    }
+}

@@ -1,0 +1,44 @@
+//! The line above the results: counts by severity, whether results are catching up with the
+//! text, and the undo button after a fix, an example or a share link replaced the text.
+
+use std::rc::Rc;
+
+use ipam_core::Summary as Counts;
+use yew::prelude::*;
+
+use crate::state::{Plan, Undo};
+
+#[derive(Properties, PartialEq)]
+pub struct SummaryProps {
+    pub plan: Rc<Plan>,
+    pub stale: bool,
+    pub undo: Option<Undo>,
+    pub on_undo: Callback<()>,
+}
+
+#[function_component(Summary)]
+pub fn summary(props: &SummaryProps) -> Html {
+    let counts = Counts::of(&props.plan.diagnostics);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let sim = &props.plan.simulation;
+    html! {
+        <div class="summary" data-testid="summary" data-errors={counts.errors.to_string()}
+            data-warnings={counts.warnings.to_string()} data-infos={counts.infos.to_string()}>
+            <p role="status" aria-live="polite">
+                <span class={classes!("count", "error", (counts.errors > 0).then_some("nonzero"))}>{ plural(counts.errors, "error") }</span>
+                <span class={classes!("count", "warning", (counts.warnings > 0).then_some("nonzero"))}>{ plural(counts.warnings, "warning") }</span>
+                <span class="count info">{ plural(counts.infos, "note") }</span>
+                <span class="muted">{ format!("{} · {} · {}", plural(sim.pods.len(), "pod"), plural(sim.blocks.len(), "block"), plural(sim.pools.len(), "pool")) }</span>
+                if props.stale {
+                    <span class="updating">{ "updating…" }</span>
+                }
+            </p>
+            if let Some(undo) = &props.undo {
+                <button type="button" data-testid="undo" onclick={
+                    let on_undo = props.on_undo.clone();
+                    Callback::from(move |_: MouseEvent| on_undo.emit(()))
+                }>{ &undo.label }</button>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,40 @@
+//! Tunnel addresses per node (IPIP, VXLAN, WireGuard), which nodes take when they start.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::Palette;
+use crate::state::Plan;
+
+#[derive(Properties, PartialEq)]
+pub struct TunnelsProps {
+    pub plan: Rc<Plan>,
+    pub palette: Rc<Palette>,
+}
+
+#[function_component(Tunnels)]
+pub fn tunnels(props: &TunnelsProps) -> Html {
+    let tunnels = &props.plan.simulation.tunnels;
+    html! {
+        <section class="tunnels" aria-labelledby="tunnels-title">
+            <h2 id="tunnels-title" class="pane-title">{ format!("Tunnel addresses ({})", tunnels.len()) }</h2>
+            if tunnels.is_empty() {
+                <p class="empty">{ "No tunnel addresses to show." }</p>
+            } else {
+                <table class="tunnel-table">
+                    <thead><tr><th scope="col">{ "Node" }</th><th scope="col">{ "Kind" }</th><th scope="col">{ "Address" }</th></tr></thead>
+                    <tbody>
+                        { for tunnels.iter().map(|t| html! {
+                            <tr data-testid="tunnel" data-node={t.node.clone()} data-kind={t.kind.as_str()} data-ip={t.ip.to_string()}>
+                                <td><span class={classes!("node-chip", props.palette.class(&t.node))}>{ &t.node }</span></td>
+                                <td>{ t.kind.as_str() }</td>
+                                <td class="mono">{ t.ip.to_string() }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,168 @@
+//! What the page's URL asks for, and the one-time start-up decisions that follow from it: the
+//! full planner or the compact embed view, and which text to start from.
+//!
+//! - `/` — the planner; the text comes from a share fragment, else localStorage, else the
+//!   healthy example.
+//! - `/#v1:…` — a share link (see `share.rs`); the fragment is removed from the address bar once
+//!   read, so later edits survive a reload through localStorage.
+//! - `/?embed` — the embed view for docs-site iframes: no header, no gallery, and nothing is
+//!   written to localStorage (an embedded example never overwrites the reader's own work). Its
+//!   text comes from a share fragment, else `?embed&example=<id>`, else the healthy example.
+//!   `?embed&readonly` shows the text read-only (results and "Open in the planner" still work).
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::examples;
+use crate::share;
+use crate::state::Undo;
+use crate::storage;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Full,
+    Embed,
+}
+
+/// The page's mode and starting text, read once when the app starts.
+pub struct Start {
+    pub mode: Mode,
+    /// Embed only: the text cannot be edited.
+    pub readonly: bool,
+    pub text: String,
+    /// The stored text a share link replaced, offered back to the user.
+    pub undo: Option<Undo>,
+}
+
+pub fn start() -> Start {
+    let location = web_sys::window().map(|w| w.location());
+    let search = location
+        .as_ref()
+        .and_then(|l| l.search().ok())
+        .unwrap_or_default();
+    let hash = location
+        .as_ref()
+        .and_then(|l| l.hash().ok())
+        .unwrap_or_default();
+    let params = Params(search.trim_start_matches('?'));
+    let shared = share::decode(&hash);
+    if params.has("embed") {
+        let text = shared.unwrap_or_else(|| {
+            params
+                .get("example")
+                .and_then(examples::find)
+                .unwrap_or(examples::default_example())
+                .text
+                .to_owned()
+        });
+        return Start {
+            mode: Mode::Embed,
+            readonly: params.has("readonly"),
+            text,
+            undo: None,
+        };
+    }
+    let stored = storage::load_input();
+    match shared {
+        Some(text) => {
+            forget_fragment();
+            let undo = stored.filter(|s| *s != text).map(|s| Undo {
+                label: "Back to your text".to_owned(),
+                text: s,
+            });
+            Start {
+                mode: Mode::Full,
+                readonly: false,
+                text,
+                undo,
+            }
+        }
+        None => Start {
+            mode: Mode::Full,
+            readonly: false,
+            text: stored.unwrap_or_else(|| examples::default_example().text.to_owned()),
+            undo: None,
+        },
+    }
+}
+
+/// The full planner's URL with `text` in its fragment.
+pub fn share_url(text: &str) -> String {
+    let base = web_sys::window()
+        .and_then(|w| {
+            let l = w.location();
+            Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+        })
+        .unwrap_or_default();
+    format!("{base}#{}", share::encode(text))
+}
+
+/// Calls `on_text` with the text of every share fragment the address bar later receives (the
+/// fragment is then removed). Listens until the returned value is dropped.
+pub fn on_fragment_change(on_text: impl Fn(String) + 'static) -> Option<FragmentListener> {
+    let window = web_sys::window()?;
+    let closure = Closure::<dyn Fn()>::new(move || {
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        if let Some(text) = share::decode(&hash) {
+            forget_fragment();
+            on_text(text);
+        }
+    });
+    window
+        .add_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref())
+        .ok()?;
+    Some(FragmentListener { window, closure })
+}
+
+/// A `hashchange` listener, removed on drop.
+pub struct FragmentListener {
+    window: web_sys::Window,
+    closure: Closure<dyn Fn()>,
+}
+
+impl Drop for FragmentListener {
+    fn drop(&mut self) {
+        let _ = self.window.remove_event_listener_with_callback(
+            "hashchange",
+            self.closure.as_ref().unchecked_ref(),
+        );
+    }
+}
+
+/// Removes the fragment from the address bar without reloading or adding a history entry.
+fn forget_fragment() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let url = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// A query string's `name` and `name=value` parameters (values are ids: no decoding needed).
+struct Params<'a>(&'a str);
+
+impl<'a> Params<'a> {
+    fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.0
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.iter().any(|(k, _)| k == name)
+    }
+
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+}
