@@ -12,6 +12,22 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
+/// The page's example gallery is checked too; its golden files live in `fixtures/examples/`.
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../static/examples")
+}
+
+/// Where the golden file of `fixture` lives.
+fn golden_path(fixture: &Path) -> PathBuf {
+    match fixture.strip_prefix(examples_dir()) {
+        Ok(relative) => fixtures_dir()
+            .join("examples")
+            .join(relative)
+            .with_extension("golden.json"),
+        Err(_) => fixture.with_extension("golden.json"),
+    }
+}
+
 fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -35,6 +51,7 @@ fn observe(path: &Path) -> serde_json::Value {
     let text = fs::read_to_string(path).expect("fixture is UTF-8");
     let name = path
         .strip_prefix(fixtures_dir())
+        .or_else(|_| path.strip_prefix(examples_dir().join("..").join("..")))
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/");
@@ -49,6 +66,7 @@ fn observe(path: &Path) -> serde_json::Value {
 fn fixtures_match_their_golden_files() {
     let mut fixtures = Vec::new();
     collect(&fixtures_dir(), &mut fixtures);
+    collect(&examples_dir(), &mut fixtures);
     fixtures.sort();
     assert!(
         !fixtures.is_empty(),
@@ -58,7 +76,7 @@ fn fixtures_match_their_golden_files() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut mismatches = Vec::new();
     for fixture in &fixtures {
-        let golden_path = fixture.with_extension("golden.json");
+        let golden_path = golden_path(fixture);
         let observation = observe(fixture);
         for code in emitted_codes(&observation) {
             if ipam_core::codes::find(&code).is_none() {
@@ -70,6 +88,7 @@ fn fixtures_match_their_golden_files() {
         }
         let observed = serde_json::to_string_pretty(&observation).unwrap() + "\n";
         if update {
+            fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
             fs::write(&golden_path, &observed).unwrap();
             continue;
         }

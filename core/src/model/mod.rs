@@ -194,10 +194,18 @@ impl Model {
         match self.cni_config() {
             Some(config) => CniSettings::from_config(config),
             None => {
-                let pools = self.effective_pools();
-                let has = |family| pools.iter().any(|p| p.family() == family);
+                // The operator decides from the pools the cluster is configured with, so a pool
+                // that a write would refuse (say, for host bits) still says which families
+                // pods get; without it pods would seem to ask for no address at all.
+                let families: Vec<crate::net::Family> = self
+                    .pools
+                    .iter()
+                    .filter_map(|p| p.spec.cidr.as_ref()?.value.trim().parse::<IpNet>().ok())
+                    .map(|net| crate::net::Family::of_net(&net))
+                    .collect();
+                let has = |family| families.contains(&family);
                 CniSettings::operator_defaults(
-                    has(crate::net::Family::V4),
+                    has(crate::net::Family::V4) || families.is_empty(),
                     has(crate::net::Family::V6),
                 )
             }

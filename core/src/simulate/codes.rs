@@ -1,7 +1,7 @@
 //! The diagnostic codes of the cluster run, in the shape of [`crate::codes::CodeDoc`].
 
 use crate::codes::{doc, CodeDoc};
-use crate::diagnostic::Severity::{Error, Warning};
+use crate::diagnostic::Severity::{Error, Info, Warning};
 
 pub const CODES: &[CodeDoc] = &[
     doc("static-ip-not-in-pool", Error, "A pod's `ipAddrs` address is in no enabled IP pool (a disabled pool counts as absent). The pod stays in ContainerCreating.", "metadata:\n  annotations:\n    cni.projectcalico.org/ipAddrs: '[\"10.224.200.20\"]'   # pools: 10.244.0.0/16", "Pick an address inside an enabled pool, or add (or enable) a pool that contains it."),
@@ -19,5 +19,7 @@ pub const CODES: &[CodeDoc] = &[
     doc("block-limit", Error, "A node would need more blocks than `maxBlocksPerHost` allows (default 20); Calico fails the pod without borrowing.", "kind: IPPool\nspec:\n  blockSize: 32   # one address per block: 20 pods per node", "Use larger blocks, or raise maxBlocksPerHost (it requires strictAffinity)."),
     doc("cni-configuration", Error, "The CNI configuration refuses what the pod asks for: `ipAddrsNoIpam` or `floatingIPs` without their feature flag, static addresses without calico-ipam, or `ipFamilies` naming no family.", "cni.projectcalico.org/ipAddrsNoIpam: '[\"10.0.0.5\"]'   # feature_control.ip_addrs_no_ipam is off", "Enable the feature in the CNI configuration, or remove the annotation."),
     doc("tunnel-address-failed", Error, "A node cannot get its IPIP, VXLAN or WireGuard tunnel address from the pools with that encapsulation, so calico-node does not become ready.", "kind: IPPool\nspec:\n  ipipMode: Always\n  allowedUses: [Workload]   # no Tunnel", "Allow Tunnel in a pool with the encapsulation that selects the node."),
+    doc("block-borrowed", Warning, "Every block of a pool is claimed, so some nodes get no block of their own and their pods (or tunnels) borrow addresses from other nodes' blocks. It works while strict affinity is off, but those addresses are routed one by one, and with strictAffinity the pods would get none.", "kind: IPPool\nspec:\n  cidr: 10.244.0.0/21\n  blockSize: 26   # 32 blocks for 40 nodes", "Grow the pool or use smaller blocks, so every node can claim a block."),
+    doc("no-pools", Info, "The input has pods but no IPPool, so allocation is not simulated.", "kind: Pod   # and no IPPool", "Add the cluster's IP pools to the input (`kubectl get ippools -o yaml`)."),
     doc("allocation-failed", Error, "IPAM refused the pod's request for a reason without a more specific code; Calico's text is in `calico_message`.", "", "Read Calico's message."),
 ];

@@ -48,14 +48,16 @@ struct PodToCreate<'m> {
 pub fn run(documents: &[Document], model: &Model) -> Simulation {
     let settings = model.cni_settings();
     let mut ipam = Ipam::new();
-    let pools: Vec<ipam::Pool> = model
-        .pools
+    // A pool Calico refuses to store does not exist for allocation.
+    let (accepted, refused): (Vec<_>, Vec<_>) = model.pools.iter().partition(|pool| {
+        crate::validate::accepted(&crate::model::Resource::IpPool((*pool).clone()))
+    });
+    let refused_pools: Vec<String> = refused.iter().map(|p| p.name().to_owned()).collect();
+    let mut pools: Vec<ipam::Pool> = accepted
         .iter()
-        .filter(|pool| crate::validate::accepted(&crate::model::Resource::IpPool((*pool).clone())))
         .filter_map(|pool| pool.effective())
         .map(|pool| ipam::Pool::from(&pool))
-        .collect::<Vec<_>>();
-    let mut pools = pools;
+        .collect();
     pools.sort_by(|a, b| a.name.cmp(&b.name));
     ipam.set_pools(pools);
     ipam.set_reservations(ReservationSet::new(
@@ -97,6 +99,8 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         owners: HashMap::new(),
         seen_blocks: HashSet::new(),
         pending: Vec::new(),
+        borrowers: BTreeMap::new(),
+        refused_pools,
     };
     for node in &nodes {
         driver.start_node(node);
@@ -278,6 +282,10 @@ struct Driver<'m> {
     /// Blocks the run has seen allocated from; a block not seen before was claimed just now.
     seen_blocks: HashSet<IpNet>,
     pending: Vec<Pending>,
+    /// Nodes that borrowed an address from a block affine to another node, by pool.
+    borrowers: BTreeMap<String, Vec<String>>,
+    /// Pools in the input that Calico would refuse, so they take no part in allocation.
+    refused_pools: Vec<String>,
 }
 
 const TUNNEL_KINDS: [TunnelKind; 5] = [
@@ -376,7 +384,7 @@ impl<'m> Driver<'m> {
             let address = [a4, a6].into_iter().flatten().flat_map(|a| a.ips).next();
             match (result, address) {
                 (Ok(()), Some(net)) => {
-                    self.note_block(net.addr());
+                    self.relate(net.addr(), node);
                     let index = self.simulation.tunnels.len();
                     self.owners.insert(handle, Holder::Tunnel(index));
                     self.simulation.tunnels.push(TunnelAllocation {
@@ -463,35 +471,24 @@ impl<'m> Driver<'m> {
                 .insert(cni::handle_for(&container_id), Holder::Pod(index));
         }
         if let Some(first) = allocation.ips.first().copied() {
-            let pool = self.pool_name_for(first);
-            let block = self
-                .ipam
-                .block_for_ip(first)
-                .map(|b| (b.cidr(), b.affinity.clone()));
-            let new_block = self.note_block(first);
-            allocation.pool = pool.clone();
-            if let (AddPath::Static | AddPath::Auto, Some((cidr, affinity))) = (outcome.path, block)
+            allocation.pool = self.pool_name_for(first);
+            let related = self.relate(first, node);
+            for ip in allocation.ips.iter().skip(1) {
+                self.relate(*ip, node);
+            }
+            if let (AddPath::Static | AddPath::Auto, Some((relation, cidr, affinity))) =
+                (outcome.path, related)
             {
-                let relation = if new_block {
-                    BlockRelation::NewlyClaimed
-                } else if affinity.as_deref() == Some(&format!("host:{node}")) {
-                    BlockRelation::Affine
-                } else {
-                    BlockRelation::Borrowed
-                };
                 allocation.block = Some(cidr.to_string());
                 allocation.relation = Some(relation);
                 allocation.explanation = explain(
                     outcome.path,
                     relation,
                     &cidr,
-                    pool.as_deref(),
+                    allocation.pool.as_deref(),
                     node,
                     affinity.as_deref(),
                 );
-            }
-            for ip in allocation.ips.iter().skip(1) {
-                self.note_block(*ip);
             }
         }
         if outcome.path == AddPath::NoIpam {
@@ -502,12 +499,27 @@ impl<'m> Driver<'m> {
         self.simulation.pods.push(allocation);
     }
 
-    /// Records that an address was allocated from its block; true if the block is new to the run.
-    fn note_block(&mut self, ip: IpAddr) -> bool {
-        match self.ipam.block_for_ip(ip).map(|b| b.cidr()) {
-            Some(cidr) => self.seen_blocks.insert(cidr),
-            None => false,
+    /// How the block `ip` was allocated from relates to `node`: claimed just now (the run has
+    /// not seen it before), affine to the node, or borrowed. Borrowers are remembered per pool.
+    fn relate(&mut self, ip: IpAddr, node: &str) -> Option<(BlockRelation, IpNet, Option<String>)> {
+        let block = self.ipam.block_for_ip(ip)?;
+        let (cidr, affinity) = (block.cidr(), block.affinity.clone());
+        let relation = if self.seen_blocks.insert(cidr) {
+            BlockRelation::NewlyClaimed
+        } else if affinity.as_deref() == Some(&format!("host:{node}")) {
+            BlockRelation::Affine
+        } else {
+            BlockRelation::Borrowed
+        };
+        if relation == BlockRelation::Borrowed {
+            if let Some(pool) = self.pool_name_for(ip) {
+                let nodes = self.borrowers.entry(pool).or_default();
+                if !nodes.iter().any(|n| n == node) {
+                    nodes.push(node.to_owned());
+                }
+            }
         }
+        Some((relation, cidr, affinity))
     }
 
     fn pool_name_for(&self, ip: IpAddr) -> Option<String> {
@@ -649,6 +661,18 @@ impl<'m> Driver<'m> {
             ),
         };
         let _ = path;
+        let mut message = message;
+        if !self.refused_pools.is_empty()
+            && matches!(
+                failure.cause,
+                FailureCause::NoPool | FailureCause::NotInPool | FailureCause::PoolNotFound
+            )
+        {
+            message.push_str(&format!(
+                "; note that Calico refuses pool {} (see its diagnostics), so it does not exist",
+                self.refused_pools.join(", ")
+            ));
+        }
         let diagnostic = pod
             .origin
             .locate(Diagnostic::error(code, message), pos)
@@ -670,6 +694,7 @@ impl<'m> Driver<'m> {
     }
 
     fn finish(mut self) -> Simulation {
+        self.report_borrowing();
         for pending in self.pending.drain(..) {
             let mut diagnostic = pending.diagnostic;
             if pending.more > 0 {
@@ -697,6 +722,45 @@ impl<'m> Driver<'m> {
             })
             .collect();
         self.simulation
+    }
+
+    /// `block-borrowed`: nodes left without a block of their own in a fully carved pool.
+    fn report_borrowing(&mut self) {
+        for (pool_name, nodes) in std::mem::take(&mut self.borrowers) {
+            let Some(pool) = self.model.pools.iter().find(|p| p.name() == pool_name) else {
+                continue;
+            };
+            let blocks = self
+                .ipam
+                .pools()
+                .iter()
+                .find(|p| p.name == pool_name)
+                .map(|p| {
+                    1u128
+                        .checked_shl(u32::from(p.block_size - p.cidr.prefix_len()))
+                        .unwrap_or(u128::MAX)
+                })
+                .unwrap_or(0);
+            let shown: Vec<&str> = nodes.iter().take(5).map(String::as_str).collect();
+            let more = nodes.len().saturating_sub(shown.len());
+            let names = if more > 0 {
+                format!("{} and {more} more", shown.join(", "))
+            } else {
+                shown.join(", ")
+            };
+            let pos = pool.spec.cidr.as_ref().map_or(pool.origin.pos, |c| c.pos);
+            self.simulation.diagnostics.push(pool.origin.locate(
+                Diagnostic::warning(
+                    "block-borrowed",
+                    format!(
+                        "pool {pool_name} has only {blocks} blocks and all are claimed: {names} get{} no block of {} own and borrow addresses from other nodes' blocks (routed as single addresses; with strictAffinity they would get none). Use a larger pool or smaller blocks",
+                        if nodes.len() == 1 { "s" } else { "" },
+                        if nodes.len() == 1 { "its" } else { "their" },
+                    ),
+                ),
+                pos,
+            ));
+        }
     }
 
     fn block_views(&self) -> Vec<BlockView> {
