@@ -8,8 +8,6 @@ mod app;
 mod cells;
 mod components;
 mod examples;
-#[cfg(feature = "fixture")]
-mod fixture;
 mod page;
 mod share;
 mod state;

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use ipam_core::{Analysis, Diagnostic, Simulation, Source, TextEdit};
+use ipam_core::{Analysis, Simulation, Source, TextEdit};
 use yew::Reducible;
 
 use crate::text;
@@ -17,30 +17,18 @@ pub struct Plan {
     /// The text these results are for.
     pub text: String,
     pub analysis: Analysis,
+    /// The allocation, and every diagnostic (the analysis' and the run's) in the core's order.
     pub simulation: Simulation,
-    /// Every diagnostic of the analysis and the simulation, once each, in the core's order.
-    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Plan {
     fn new(revision: u64, text: &str) -> Plan {
         let (analysis, simulation) = ipam_core::plan(&[Source::new(None, text)]);
-        #[cfg(feature = "fixture")]
-        let simulation = crate::fixture::fill(simulation, text);
-        // The simulation repeats the analysis' diagnostics today; take each only once either way.
-        let mut diagnostics = analysis.diagnostics.clone();
-        for d in &simulation.diagnostics {
-            if !diagnostics.contains(d) {
-                diagnostics.push(d.clone());
-            }
-        }
-        ipam_core::diagnostic::sort(&mut diagnostics);
         Plan {
             revision,
             text: text.to_owned(),
             analysis,
             simulation,
-            diagnostics,
         }
     }
 }

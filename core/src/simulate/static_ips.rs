@@ -120,7 +120,7 @@ fn unprotected(origin: &Origin, ips: &StaticIps, ip: IpAddr, pool: &Pool) -> Dia
     let reservation = format!(
         "apiVersion: projectcalico.org/v3\nkind: IPReservation\nmetadata:\n  name: {name}\nspec:\n  reservedCIDRs:\n    - {ip}/{prefix}\n"
     );
-    origin
+    let diagnostic = origin
         .locate(
             Diagnostic::warning(
                 "static-ip-unprotected",
@@ -133,6 +133,17 @@ fn unprotected(origin: &Origin, ips: &StaticIps, ip: IpAddr, pool: &Pool) -> Dia
         )
         .with_fix(
             format!("add an IPReservation for exactly {ip}/{prefix}, so automatic assignment skips it"),
-            reservation,
-        )
+            reservation.clone(),
+        );
+    // The page applies the fix by inserting the reservation as a document of its own, just
+    // before the pod's; that is only sound for a top-level block document (not a List item).
+    if origin.pos.column == 1 {
+        let at = crate::yaml::Pos {
+            line: origin.pos.line,
+            column: 1,
+        };
+        diagnostic.with_edit(at, at, format!("{reservation}---\n"))
+    } else {
+        diagnostic
+    }
 }

@@ -20,7 +20,7 @@ pub struct DiagnosticListProps {
 
 #[function_component(DiagnosticList)]
 pub fn diagnostic_list(props: &DiagnosticListProps) -> Html {
-    let diagnostics = &props.plan.diagnostics;
+    let diagnostics = &props.plan.simulation.diagnostics;
     html! {
         <section class="diagnostics" aria-labelledby="diagnostics-title">
             <h2 id="diagnostics-title" class="pane-title">{ format!("Diagnostics ({})", diagnostics.len()) }</h2>

@@ -84,6 +84,7 @@ pub fn editor(props: &EditorProps) -> Html {
 /// The gutter markers of a plan: its diagnostics grouped by line.
 fn markers(plan: &Plan) -> Vec<Marker> {
     let mut located: Vec<_> = plan
+        .simulation
         .diagnostics
         .iter()
         .filter_map(|d| Some((d.line?, d)))

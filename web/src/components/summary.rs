@@ -18,7 +18,7 @@ pub struct SummaryProps {
 
 #[function_component(Summary)]
 pub fn summary(props: &SummaryProps) -> Html {
-    let counts = Counts::of(&props.plan.diagnostics);
+    let counts = Counts::of(&props.plan.simulation.diagnostics);
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let sim = &props.plan.simulation;
     html! {
