@@ -125,6 +125,38 @@ pub fn add(ipam: &mut Ipam, settings: &CniSettings, request: &AddRequest<'_>) ->
     outcome
 }
 
+/// The `calico-ipam` plugin invoked on its own (spec §2.8): a specific address when CNI_ARGS
+/// carries `IP=` (`explicit`), else AutoAssign with the network configuration's pools and
+/// families. No annotation is read on this path.
+pub fn ipam_plugin(
+    ipam: &mut Ipam,
+    settings: &CniSettings,
+    request: &AddRequest<'_>,
+    explicit: Option<IpAddr>,
+) -> AddOutcome {
+    let handle = handle_for(request.container_id);
+    let outcome = match explicit {
+        Some(ip) => {
+            let ips = StaticIps {
+                ips: vec![ip],
+                pos: crate::yaml::Pos::default(),
+            };
+            assign_static(ipam, request, &handle, &ips)
+        }
+        None => auto_assign(
+            ipam,
+            settings,
+            &PodIpamAnnotations::default(),
+            request,
+            &handle,
+        ),
+    };
+    if outcome.failure.is_some() {
+        let _ = ipam.release_by_handle(&handle);
+    }
+    outcome
+}
+
 fn add_inner(
     ipam: &mut Ipam,
     settings: &CniSettings,
@@ -442,4 +474,18 @@ pub fn resolve_pools(
         resolved.push(cidr);
     }
     Ok(resolved)
+}
+
+/// CNI ADD for a workload that is not a Kubernetes pod (no annotations, namespace `default`;
+/// spec §2.1). Only what IPAM planning needs is modelled: the Kubernetes-only feature
+/// `ip_addrs_no_ipam` makes the plugin refuse such a workload, as Calico's CNI tests assert.
+/// `None`: the plugin would go on to its IPAM plugin, which this function does not model.
+pub fn non_kubernetes(settings: &CniSettings) -> Option<AddOutcome> {
+    settings.ip_addrs_no_ipam.then(|| {
+        AddOutcome::failed(
+            AddPath::NoIpam,
+            FailureCause::Configuration,
+            "the CNI plugin refuses feature_control.ip_addrs_no_ipam for a workload that is not a Kubernetes pod",
+        )
+    })
 }
