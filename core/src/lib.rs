@@ -23,6 +23,7 @@ pub use diagnostic::{Diagnostic, Fix, ResourceRef, Severity, Summary, TextEdit};
 pub use manifest::{Document, ResourceSummary, Source};
 pub use report::{CheckReport, SimulationReport};
 pub use simulate::Simulation;
+pub use yaml::Pos;
 
 /// The kinds the planner models, with the API groups they may come from.
 const SUPPORTED_KINDS: &[&str] = &[

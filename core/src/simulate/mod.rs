@@ -55,6 +55,7 @@ pub struct PodAllocation {
     /// Where the pod (or its template) is written.
     pub file: Option<String>,
     pub line: Option<u32>,
+    pub column: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -111,11 +112,55 @@ pub struct BlockView {
     pub pool: String,
     /// `host:<node>`, or `None` for a block without affinity.
     pub affinity: Option<String>,
+    /// The number of addresses in the block (at most 4096: blockSize 20 or 116).
     pub size: u32,
     /// Addresses in use, in address order.
     pub used: Vec<(IpAddr, AddressUse)>,
     /// Addresses of the block inside an IPReservation, as CIDRs clipped to the block.
     pub reserved: Vec<String>,
+}
+
+impl BlockView {
+    /// Every address of the block in order, with what uses it (if anything) and whether an
+    /// IPReservation covers it. A block has at most 4096 addresses, so this stays small.
+    pub fn addresses(&self) -> impl Iterator<Item = (IpAddr, Option<&AddressUse>, bool)> + '_ {
+        let block: Option<ipnet::IpNet> = self.cidr.parse().ok();
+        let reserved: Vec<ipnet::IpNet> = self
+            .reserved
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect();
+        let mut used = self.used.iter().peekable();
+        // Every address, base and last included: Calico hands both out (unlike `hosts()`).
+        block
+            .into_iter()
+            .flat_map(|net| match net {
+                ipnet::IpNet::V4(n) => {
+                    ipnet::IpAddrRange::from(ipnet::Ipv4AddrRange::new(n.network(), n.broadcast()))
+                }
+                ipnet::IpNet::V6(n) => {
+                    ipnet::IpAddrRange::from(ipnet::Ipv6AddrRange::new(n.network(), n.broadcast()))
+                }
+            })
+            .map(move |ip| {
+                let usage = match used.peek() {
+                    Some((at, usage)) if *at == ip => {
+                        used.next();
+                        Some(usage)
+                    }
+                    _ => None,
+                };
+                (ip, usage, reserved.iter().any(|r| r.contains(&ip)))
+            })
+    }
+}
+
+/// A node of the simulated cluster, in the contract's start order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeView {
+    pub name: String,
+    pub windows: bool,
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Utilization of a pool with Calico's semantics: in-use and reserved may overlap.
@@ -131,9 +176,47 @@ pub struct PoolUsage {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Simulation {
+    /// The cluster's nodes in start order (Node documents, then nodes pods name, else `node-1`).
+    pub nodes: Vec<NodeView>,
     pub pods: Vec<PodAllocation>,
     pub tunnels: Vec<TunnelAllocation>,
     pub blocks: Vec<BlockView>,
     pub pools: Vec<PoolUsage>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_addresses_include_base_and_last_with_uses_and_reservations() {
+        let view = BlockView {
+            cidr: "10.0.0.0/30".into(),
+            pool: "p".into(),
+            affinity: Some("host:n".into()),
+            size: 4,
+            used: vec![(
+                "10.0.0.1".parse().unwrap(),
+                AddressUse::Tunnel {
+                    node: "n".into(),
+                    kind: TunnelKind::Ipip,
+                },
+            )],
+            reserved: vec!["10.0.0.2/31".into()],
+        };
+        let cells: Vec<(String, bool, bool)> = view
+            .addresses()
+            .map(|(ip, used, reserved)| (ip.to_string(), used.is_some(), reserved))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("10.0.0.0".into(), false, false),
+                ("10.0.0.1".into(), true, false),
+                ("10.0.0.2".into(), false, true),
+                ("10.0.0.3".into(), false, true),
+            ]
+        );
+    }
 }

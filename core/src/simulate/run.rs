@@ -102,6 +102,14 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         borrowers: BTreeMap::new(),
         refused_pools,
     };
+    driver.simulation.nodes = nodes
+        .iter()
+        .map(|name| super::NodeView {
+            name: name.clone(),
+            windows: model.node(name).is_some_and(|n| n.is_windows()),
+            labels: node_labels(model, name),
+        })
+        .collect();
     for node in &nodes {
         driver.start_node(node);
     }
@@ -428,6 +436,7 @@ impl<'m> Driver<'m> {
             explanation: String::new(),
             file: pod.origin.file.clone(),
             line: Some(pod.pos.line),
+            column: Some(pod.pos.column),
         };
         if pod.host_network {
             allocation.explanation =
