@@ -52,6 +52,8 @@ pub struct PodAllocation {
     pub relation: Option<BlockRelation>,
     /// One sentence on why the pod got these addresses, or why it got none.
     pub explanation: String,
+    /// The pod was pasted from a running cluster and keeps its `status.podIPs`.
+    pub running: bool,
     /// Where the pod (or its template) is written.
     pub file: Option<String>,
     pub line: Option<u32>,

@@ -42,6 +42,8 @@ struct PodToCreate<'m> {
     ipam: &'m (PodIpamAnnotations, Vec<AnnotationProblem>),
     /// `Some(kind)` for a template replica.
     workload: Option<&'m str>,
+    /// `status.podIPs` of a pod pasted from a running cluster: it already holds them.
+    live_ips: &'m [Spanned<String>],
 }
 
 /// The simulation of `model` (whose documents are `documents`, in input order).
@@ -110,9 +112,6 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
             labels: node_labels(model, name),
         })
         .collect();
-    for node in &nodes {
-        driver.start_node(node);
-    }
     let pods = pods_to_create(
         model,
         &order,
@@ -120,6 +119,34 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         &pod_annotations,
         &template_annotations,
     );
+    // What a pasted live cluster already holds comes first: nodes' recorded tunnel addresses
+    // and running pods' `status.podIPs` are allocated before anything starts or is created.
+    for node in &nodes {
+        driver.seed_tunnels(node);
+    }
+    let mut live: HashMap<usize, PodAllocation> = HashMap::new();
+    let mut next_node = 0usize;
+    let mut assigned_nodes: Vec<String> = Vec::with_capacity(pods.len());
+    for pod in &pods {
+        let node = match &pod.node {
+            Some(node) => node.clone(),
+            None => {
+                // Pods without a node are spread round-robin, as the contract assumes.
+                let node = nodes[next_node % nodes.len()].clone();
+                next_node += 1;
+                node
+            }
+        };
+        assigned_nodes.push(node);
+    }
+    for (index, (pod, node)) in pods.iter().zip(&assigned_nodes).enumerate() {
+        if !pod.live_ips.is_empty() {
+            live.insert(index, driver.seed_pod(pod, node));
+        }
+    }
+    for node in &nodes {
+        driver.start_node(node);
+    }
     let mut static_checks = Vec::new();
     for (workload, (annotations, _)) in model.workloads.iter().zip(&template_annotations) {
         if let Some(ips) = &annotations.ip_addrs {
@@ -143,18 +170,18 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         ));
     }
     driver.simulation.diagnostics.extend(static_checks);
-    let mut next_node = 0usize;
-    for pod in &pods {
-        let node = match &pod.node {
-            Some(node) => node.clone(),
-            None => {
-                // Pods without a node are spread round-robin, as the contract assumes.
-                let node = nodes[next_node % nodes.len()].clone();
-                next_node += 1;
-                node
+    for (index, (pod, node)) in pods.iter().zip(&assigned_nodes).enumerate() {
+        match live.remove(&index) {
+            Some(allocation) => {
+                if let Some(handle) = live_handle(pod) {
+                    driver
+                        .owners
+                        .insert(handle, Holder::Pod(driver.simulation.pods.len()));
+                }
+                driver.simulation.pods.push(allocation);
             }
-        };
-        driver.create_pod(pod, &node);
+            None => driver.create_pod(pod, node),
+        }
     }
     driver.finish()
 }
@@ -238,6 +265,7 @@ fn pods_to_create<'m>(
                 pos: pod.origin.pos,
                 ipam,
                 workload: None,
+                live_ips: &pod.pod_ips,
             },
         ));
     }
@@ -266,6 +294,7 @@ fn pods_to_create<'m>(
                     pos: workload.template.pos,
                     ipam,
                     workload: Some(workload.origin.kind.as_str()),
+                    live_ips: &[],
                 },
             ));
         }
@@ -369,10 +398,33 @@ impl<'m> Driver<'m> {
                 })
                 .map(|pool| pool.cidr)
                 .collect();
+            let handle = format!("{}-{node}", kind.handle_prefix());
+            let recorded = self
+                .simulation
+                .tunnels
+                .iter()
+                .position(|t| t.node == node && t.kind == kind);
+            if let Some(index) = recorded {
+                // calico-node keeps a recorded address that lies in a candidate pool, and
+                // releases it to assign a new one otherwise (spec §4, step 3).
+                let ip = self.simulation.tunnels[index].ip;
+                if candidates.iter().any(|c| c.contains(&ip)) {
+                    continue;
+                }
+                let _ = self.ipam.release_by_handle(&handle);
+                self.simulation.tunnels.remove(index);
+                self.owners
+                    .retain(|_, holder| !matches!(holder, Holder::Tunnel(_)));
+                for (i, t) in self.simulation.tunnels.iter().enumerate() {
+                    self.owners.insert(
+                        format!("{}-{}", t.kind.handle_prefix(), t.node),
+                        Holder::Tunnel(i),
+                    );
+                }
+            }
             if candidates.is_empty() {
                 continue;
             }
-            let handle = format!("{}-{node}", kind.handle_prefix());
             let v4 = kind.family() == Family::V4;
             let args = AutoAssignArgs {
                 num4: usize::from(v4),
@@ -423,6 +475,120 @@ impl<'m> Driver<'m> {
         }
     }
 
+    /// A node pasted from a running cluster records its tunnel addresses (spec §4): they are
+    /// allocated, under calico-node's handles, before anything else happens.
+    fn seed_tunnels(&mut self, node: &str) {
+        let Some(model_node) = self.model.node(node) else {
+            return;
+        };
+        let tunnel = &model_node.tunnel;
+        let recorded = [
+            (TunnelKind::Wireguard, &tunnel.wireguard_v4),
+            (TunnelKind::WireguardV6, &tunnel.wireguard_v6),
+            (TunnelKind::Ipip, &tunnel.ipip_v4),
+            (TunnelKind::Vxlan, &tunnel.vxlan_v4),
+            (TunnelKind::VxlanV6, &tunnel.vxlan_v6),
+        ];
+        for (kind, field) in recorded {
+            let Some(ip) = field
+                .as_ref()
+                .and_then(|f| crate::net::parse_ip(f.value.trim()))
+            else {
+                continue;
+            };
+            let handle = format!("{}-{node}", kind.handle_prefix());
+            let mut args = ipam::AssignIpArgs::new(ip, node);
+            args.handle = Some(handle.clone());
+            args.attrs = BTreeMap::from([
+                ("node".to_owned(), node.to_owned()),
+                ("type".to_owned(), kind.attribute_type().to_owned()),
+            ]);
+            // An address outside every enabled pool is simply not kept: calico-node assigns a
+            // new one at start-up, which `start_node` then does.
+            if self.ipam.assign_ip(&args).is_ok() {
+                self.relate(ip, node);
+                self.owners
+                    .insert(handle, Holder::Tunnel(self.simulation.tunnels.len()));
+                self.simulation.tunnels.push(TunnelAllocation {
+                    node: node.to_owned(),
+                    kind,
+                    ip,
+                });
+            }
+        }
+    }
+
+    /// A running pod keeps the addresses in its `status.podIPs`: they are allocated as they are,
+    /// whatever the pod's annotations now say (annotations are read only at sandbox creation).
+    fn seed_pod(&mut self, pod: &PodToCreate<'m>, node: &str) -> PodAllocation {
+        let source = if pod.ipam.0.ip_addrs.is_some() {
+            AddressSource::Static
+        } else {
+            AddressSource::Auto
+        };
+        let mut allocation = PodAllocation {
+            namespace: pod.namespace.to_owned(),
+            name: pod.name.clone(),
+            node: node.to_owned(),
+            ips: Vec::new(),
+            source,
+            pool: None,
+            block: None,
+            relation: None,
+            explanation: "running pod: it keeps the addresses in its status.podIPs".into(),
+            running: true,
+            file: pod.origin.file.clone(),
+            line: Some(pod.pos.line),
+            column: Some(pod.pos.column),
+        };
+        let handle = live_handle(pod).unwrap_or_default();
+        for field in pod.live_ips {
+            let Some(ip) = crate::net::parse_ip(field.value.trim()) else {
+                continue;
+            };
+            allocation.ips.push(ip);
+            let mut args = ipam::AssignIpArgs::new(ip, node);
+            args.handle = Some(handle.clone());
+            match self.ipam.assign_ip(&args) {
+                Ok(()) => {
+                    if allocation.pool.is_none() {
+                        allocation.pool = self.pool_name_for(ip);
+                        if let Some((relation, cidr, _)) = self.relate(ip, node) {
+                            allocation.block = Some(cidr.to_string());
+                            allocation.relation = Some(relation);
+                        }
+                    } else {
+                        self.relate(ip, node);
+                    }
+                }
+                Err(err) => {
+                    let why = if err
+                        .message
+                        .starts_with("The provided IP address is not in a configured pool")
+                    {
+                        "is in no enabled IP pool (was its pool deleted or disabled?); the pod keeps it until it is recreated, then it cannot get it back"
+                    } else {
+                        "is recorded for another workload as well"
+                    };
+                    self.simulation.diagnostics.push(
+                        pod.origin.locate(
+                            Diagnostic::warning(
+                                "live-address-conflict",
+                                format!(
+                                    "running pod {}/{} has {ip}, which {why}",
+                                    pod.namespace, pod.name
+                                ),
+                            )
+                            .calico(err.message.clone()),
+                            field.pos,
+                        ),
+                    );
+                }
+            }
+        }
+        allocation
+    }
+
     fn create_pod(&mut self, pod: &PodToCreate<'m>, node: &str) {
         let mut allocation = PodAllocation {
             namespace: pod.namespace.to_owned(),
@@ -434,6 +600,7 @@ impl<'m> Driver<'m> {
             block: None,
             relation: None,
             explanation: String::new(),
+            running: false,
             file: pod.origin.file.clone(),
             line: Some(pod.pos.line),
             column: Some(pod.pos.column),
@@ -596,12 +763,14 @@ impl<'m> Driver<'m> {
                             // `static-ip-replicated` already says so, at the template.
                             return;
                         }
-                        let code = if other.source == AddressSource::Static {
+                        let code = if other.source == AddressSource::Static && !other.running {
                             "static-ip-duplicate"
                         } else {
                             "static-ip-in-use"
                         };
-                        let how = if other.source == AddressSource::Static {
+                        let how = if other.running {
+                            "is running with it"
+                        } else if other.source == AddressSource::Static {
                             "also requests it and is created first"
                         } else {
                             "was given it by automatic assignment first"
@@ -886,4 +1055,10 @@ fn explain(
             affinity.unwrap_or("no node")
         ),
     }
+}
+
+/// The handle a running pod's addresses are recorded under (its container ID is unknown, so the
+/// pod's identity stands in for it).
+fn live_handle(pod: &PodToCreate<'_>) -> Option<String> {
+    (!pod.live_ips.is_empty()).then(|| cni::handle_for(&format!("{}-{}", pod.namespace, pod.name)))
 }
