@@ -11,7 +11,9 @@ use ipam_core::lifecycle::{
 use ipam_core::validate;
 use serde_json::{json, Map, Value};
 
-use super::allocation::{count_in_scope, out_of_scope_tag, Scenario, StepRecord, OUT_OF_SCOPE_KEYS};
+use super::allocation::{
+    count_in_scope, out_of_scope_tag, Scenario, StepRecord, OUT_OF_SCOPE_KEYS,
+};
 use super::validation::go_encoded;
 use super::{expect_eq, outcome, Outcome};
 
@@ -51,10 +53,7 @@ fn str_field<'a>(value: &'a Value, key: &str) -> Result<&'a str, String> {
 }
 
 fn check_cidr_change_ok(input: &Value, expect: &Value) -> Check {
-    let allowed = cidr_change_ok(
-        str_field(input, "old_cidr")?,
-        str_field(input, "new_cidr")?,
-    );
+    let allowed = cidr_change_ok(str_field(input, "old_cidr")?, str_field(input, "new_cidr")?);
     expect_eq("allowed", &expect["allowed"], &json!(allowed))
 }
 
@@ -82,7 +81,11 @@ fn check_crd_defaults(input: &Value, expect: &Value) -> Check {
     let object = pool_object(&input["resource"])?;
     let defaulted = validate::crd_pool_defaults(&object.pool);
     let spec = spec_json(&defaulted.spec);
-    check_includes("defaulted_spec_includes", &expect["defaulted_spec_includes"], &spec)
+    check_includes(
+        "defaulted_spec_includes",
+        &expect["defaulted_spec_includes"],
+        &spec,
+    )
 }
 
 fn check_priority_sort(input: &Value, expect: &Value) -> Check {
@@ -241,7 +244,8 @@ fn run_sequence(store: PoolStore, case: &Value) -> Outcome {
 /// Merges `metadata_extra` of an operation into the resource's metadata.
 fn with_metadata_extra(resource: &Value, op: &Value) -> Value {
     let mut resource = resource.clone();
-    if let (Some(extra), Some(object)) = (op["metadata_extra"].as_object(), resource.as_object_mut())
+    if let (Some(extra), Some(object)) =
+        (op["metadata_extra"].as_object(), resource.as_object_mut())
     {
         let metadata = object
             .entry("metadata")
@@ -271,7 +275,10 @@ impl Sequence {
             }
             "delete" => {
                 let version = self.requested_version(op)?;
-                Step::written(self.store.delete(str_field(op, "name")?, version.as_deref()))
+                Step::written(
+                    self.store
+                        .delete(str_field(op, "name")?, version.as_deref()),
+                )
             }
             "get" => Step::written(self.store.get(str_field(op, "name")?)),
             "list" => Step {
@@ -301,7 +308,9 @@ impl Sequence {
             "expect_condition" | "expect_finalizer" | "expect_deleted" => {
                 let stored = self.store.stored(str_field(op, "name")?);
                 Step {
-                    allocatable: Some(stored.and_then(|p| p.allocatable.as_ref().map(|c| c.status))),
+                    allocatable: Some(
+                        stored.and_then(|p| p.allocatable.as_ref().map(|c| c.status)),
+                    ),
                     ..Step::default()
                 }
             }
@@ -322,7 +331,11 @@ impl Sequence {
                 });
                 return Ok(());
             }
-            other => return Err(format!("operation `{other}` is not supported by the runner")),
+            other => {
+                return Err(format!(
+                    "operation `{other}` is not supported by the runner"
+                ))
+            }
         };
         self.scenario.steps.push(StepRecord::default());
         self.steps.push(step);
@@ -353,8 +366,7 @@ impl Sequence {
     fn update_request(&self, op: &Value) -> Result<PoolObject, String> {
         let mut json = if !op["from_step"].is_null() {
             let mut json = self.step_object(&op["from_step"])?.to_json();
-            if let (Some(spec), Some(set)) = (json["spec"].as_object_mut(), op["set"].as_object())
-            {
+            if let (Some(spec), Some(set)) = (json["spec"].as_object_mut(), op["set"].as_object()) {
                 spec.extend(set.clone());
             }
             json
@@ -382,8 +394,7 @@ impl Sequence {
                 request.creation_timestamp = current.creation_timestamp;
             }
         }
-        if !op["use_resource_version_from_step"].is_null() || op.get("resource_version").is_some()
-        {
+        if !op["use_resource_version_from_step"].is_null() || op.get("resource_version").is_some() {
             request.resource_version = self.requested_version(op)?;
         }
         Ok(request)
@@ -431,7 +442,9 @@ impl Sequence {
                     Some(have) => expect_eq("allocatable", want, &json!(have)),
                     None => Err("allocatable: the step read no condition".to_owned()),
                 },
-                other => Err(format!("assertion `{other}` is not handled for this operation")),
+                other => Err(format!(
+                    "assertion `{other}` is not handled for this operation"
+                )),
             };
             checked.map_err(|e| format!("step {index}: {e}"))?;
         }

@@ -618,7 +618,10 @@ impl PoolStore {
         let Some(version) = version.filter(|v| !v.is_empty()) else {
             return Ok(());
         };
-        let stored = self.pools.get(name).and_then(|p| p.resource_version.as_deref());
+        let stored = self
+            .pools
+            .get(name)
+            .and_then(|p| p.resource_version.as_deref());
         if stored == Some(version) {
             return Ok(());
         }

@@ -167,10 +167,20 @@ pub fn read_defaults(pool: &IpPool) -> IpPool {
     read.spec.cidr = pool.spec.cidr.clone();
     // clientv3 defaults nothing when the CIDR is missing or does not parse; reading still
     // defaults the fields that do not depend on it.
-    if pool.spec.cidr.as_ref().and_then(|c| parse_cidr(&c.value)).is_none() {
+    if pool
+        .spec
+        .cidr
+        .as_ref()
+        .and_then(|c| parse_cidr(&c.value))
+        .is_none()
+    {
         let pos = pool.spec.pos;
         let spec = &mut read.spec;
-        if spec.node_selector.as_ref().is_none_or(|s| s.value.is_empty()) {
+        if spec
+            .node_selector
+            .as_ref()
+            .is_none_or(|s| s.value.is_empty())
+        {
             spec.node_selector = Some(Spanned::new("all()".to_owned(), pos));
         }
         for mode in [&mut spec.ipip_mode, &mut spec.vxlan_mode] {
@@ -194,8 +204,9 @@ pub fn transition_errors(old: &IpPool, new: &IpPool) -> Vec<CalicoError> {
             errors.push(CalicoError::Api {
                 path: "spec.cidr".into(),
                 kind: "Invalid value: \"string\"".into(),
-                detail: "CIDR cannot be changed; follow IP pool migration guide to avoid corruption."
-                    .into(),
+                detail:
+                    "CIDR cannot be changed; follow IP pool migration guide to avoid corruption."
+                        .into(),
             });
         }
     }
