@@ -301,8 +301,13 @@ impl Sequence {
                 Step::default()
             }
             "sleep" => {
-                self.store
-                    .advance_clock(op["seconds"].as_i64().unwrap_or(0));
+                // The clock counts whole seconds; a fraction still moves it on.
+                let seconds = op["seconds"].as_f64().unwrap_or(0.0).ceil();
+                self.store.advance_clock(if seconds.is_finite() {
+                    seconds as i64
+                } else {
+                    0
+                });
                 Step::default()
             }
             "expect_condition" | "expect_finalizer" | "expect_deleted" => {

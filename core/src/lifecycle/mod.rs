@@ -10,7 +10,8 @@
 //! Reviewing changes against a live cluster: load the live pools with [`PoolStore::load`] (no
 //! checks, bookkeeping kept), the live blocks with [`PoolStore::ipam_op`], then write each changed
 //! pool with [`PoolStore::apply`] (create when new, update otherwise, as `calicoctl apply`) and
-//! collect the [`WriteError`]s: each carries Calico's exact error text.
+//! collect the [`WriteError`]s: each carries Calico's exact error text. [`review`] does exactly
+//! that for pools alone.
 //!
 //! Single-object rules (CIDR syntax, CEL rules, selectors, names) come from
 //! [`crate::validate`]; this module adds only what needs the stored objects ([`rules`]).
@@ -317,7 +318,11 @@ impl PoolStore {
             Some(message) => Err(WriteError {
                 kind: ErrorKind::Validation,
                 message,
-                errors: findings.into_iter().map(|f| f.error).collect(),
+                errors: findings
+                    .into_iter()
+                    .filter(|f| f.severity == crate::Severity::Error)
+                    .map(|f| f.error)
+                    .collect(),
             }),
         }
     }
@@ -655,6 +660,25 @@ impl PoolStore {
         };
         WriteError::other(ErrorKind::DoesNotExist, message)
     }
+}
+
+/// What Calico answers when planned pools are written over a live cluster's: the live pools are
+/// loaded as they are, then each planned pool is applied in order (created when new, updated
+/// otherwise), each seeing the writes before it. Returns each planned pool's name with the
+/// stored result or Calico's refusal, in input order.
+pub fn review(
+    path: WritePath,
+    live: &[PoolObject],
+    planned: &[PoolObject],
+) -> Vec<(String, Result<PoolObject, WriteError>)> {
+    let mut store = PoolStore::new(path);
+    for pool in live {
+        store.load(pool.clone());
+    }
+    planned
+        .iter()
+        .map(|pool| (pool.name().to_owned(), store.apply(pool)))
+        .collect()
 }
 
 fn metadata_error(name: &str, value: &str, reason: &str) -> WriteError {

@@ -51,6 +51,9 @@ fn cidr_change_ok_allows_only_identical_or_canonicalising_changes() {
         ("10.0.0.0/24", "10.0.0.0", false),
         // The same base with another prefix is another network.
         ("10.0.0.0/24", "10.0.0.0/25", false),
+        ("2001:db8::/32", "2001:0db8::/32", false),
+        ("fd00::/48", "fd00:1::/48", false),
+        ("2001:0db8:0000:0000::/64", "2001:db8::/64", true),
     ];
     for (old, new, allowed) in table {
         assert_eq!(cidr_change_ok(old, new), allowed, "{old} -> {new}");
@@ -363,6 +366,23 @@ fn pool_priority_sort_orders_by_category_age_then_name() {
             vec![entry("b", 0, None, false), entry("a", 0, None, false)],
             vec!["a", "b"],
         ),
+        (
+            vec![
+                entry("terminating", -60, Some(false), true),
+                entry("disabled", -120, Some(false), false),
+            ],
+            vec!["terminating", "disabled"],
+        ),
+        (
+            vec![
+                entry("disabled-2", -60, Some(false), false),
+                entry("active", -300, Some(true), false),
+                entry("new", 0, None, false),
+                entry("disabled-1", -120, Some(false), false),
+                entry("terminating", -180, Some(true), true),
+            ],
+            vec!["active", "terminating", "disabled-1", "disabled-2", "new"],
+        ),
     ];
     for (mut pools, expected) in table {
         pool_priority_sort(&mut pools);
@@ -467,6 +487,40 @@ fn controller_keeps_a_deleted_pool_until_its_last_block_is_gone() {
     assert!(store.ipam().pools().iter().all(|p| !p.is_enabled()));
     assert!(store.ipam_op(|ipam| ipam.release_by_handle("h")).is_ok());
     assert!(store.get("p").is_err());
+}
+
+#[test]
+fn review_applies_planned_pools_over_live_ones() {
+    let live = [pool("live", "cidr: 10.0.0.0/16, blockSize: 26")];
+    let planned = [
+        // Unchanged: an update that changes nothing.
+        pool("live", "cidr: 10.0.0.0/16, blockSize: 26"),
+        pool("live", "cidr: 10.0.0.0/16, blockSize: 24"),
+        pool("new", "cidr: 10.0.128.0/17"),
+        pool("other", "cidr: 10.1.0.0/16"),
+    ];
+    let verdicts: Vec<(String, Option<String>)> =
+        review(WritePath::ClientV3(Datastore::Etcd), &live, &planned)
+            .into_iter()
+            .map(|(name, result)| (name, error_text(result)))
+            .collect();
+    let expected = [
+        ("live", None),
+        (
+            "live",
+            Some("error with field IPPool.Spec.BlockSize = '24' (IPPool BlockSize cannot be modified)"),
+        ),
+        (
+            "new",
+            Some("error with field IPPool.Spec.CIDR = '10.0.128.0/17' (IPPool(new) CIDR overlaps with IPPool(live) CIDR 10.0.0.0/16)"),
+        ),
+        ("other", None),
+    ];
+    let expected: Vec<(String, Option<String>)> = expected
+        .iter()
+        .map(|(n, e)| ((*n).to_owned(), e.map(str::to_owned)))
+        .collect();
+    assert_eq!(verdicts, expected);
 }
 
 #[test]
