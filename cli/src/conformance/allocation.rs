@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use super::{expect_eq, outcome, Outcome};
 
 /// Tags whose cases the README puts out of scope.
-pub(super) const OUT_OF_SCOPE_TAGS: &[&str] = &["sequence-numbers", "generic-crud"];
+const OUT_OF_SCOPE_TAGS: &[&str] = &["sequence-numbers", "generic-crud"];
 
 /// Step assertion keys the README puts out of scope.
 pub(super) const OUT_OF_SCOPE_KEYS: &[&str] = &[
