@@ -10,6 +10,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod gorand;
 pub mod ipam;
+pub mod lifecycle;
 pub mod manifest;
 pub mod model;
 pub mod net;

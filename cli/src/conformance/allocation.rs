@@ -22,7 +22,7 @@ use super::{expect_eq, outcome, Outcome};
 const OUT_OF_SCOPE_TAGS: &[&str] = &["sequence-numbers", "generic-crud"];
 
 /// Step assertion keys the README puts out of scope.
-const OUT_OF_SCOPE_KEYS: &[&str] = &[
+pub(super) const OUT_OF_SCOPE_KEYS: &[&str] = &[
     "route_count",
     "route_dst_equals_ip",
     "routes_cover_each_ip",
@@ -75,7 +75,7 @@ pub fn run(kind: &str, case: &Value) -> Outcome {
     outcome(result)
 }
 
-fn out_of_scope_tag(case: &Value) -> Option<String> {
+pub(super) fn out_of_scope_tag(case: &Value) -> Option<String> {
     case["tags"]
         .as_array()?
         .iter()
@@ -440,8 +440,8 @@ fn check_generic_step(expected: &Value, observed: &Map<String, Value>) -> Check 
 
 /// What one scenario step produced, kept for later steps' references and assertions.
 #[derive(Default)]
-struct StepRecord {
-    error: Option<IpamError>,
+pub(super) struct StepRecord {
+    pub(super) error: Option<IpamError>,
     v4: Option<Option<IpamAssignments>>,
     v6: Option<Option<IpamAssignments>>,
     /// Everything else the step produced, under the assertion key that checks it.
@@ -467,9 +467,9 @@ impl StepRecord {
     }
 }
 
-struct Scenario {
-    ipam: Ipam,
-    steps: Vec<StepRecord>,
+pub(super) struct Scenario {
+    pub(super) ipam: Ipam,
+    pub(super) steps: Vec<StepRecord>,
     recorded: BTreeMap<String, u64>,
     /// Step index → the name its value is recorded under (`value_recorded_as` in the
     /// expectations), for later `$name` references.
@@ -537,7 +537,7 @@ fn run_scenario(input: &Value, expect: &Value) -> Outcome {
     Outcome::Pass
 }
 
-fn count_in_scope(step: &Value) -> usize {
+pub(super) fn count_in_scope(step: &Value) -> usize {
     step.as_object()
         .map(|m| {
             m.keys()
@@ -548,6 +548,17 @@ fn count_in_scope(step: &Value) -> usize {
 }
 
 impl Scenario {
+    /// A scenario with no state, for runners that keep the IPAM state elsewhere and lend it to
+    /// the scenario for each operation.
+    pub(super) fn empty() -> Scenario {
+        Scenario {
+            ipam: Ipam::new(),
+            steps: Vec::new(),
+            recorded: BTreeMap::new(),
+            record_names: BTreeMap::new(),
+        }
+    }
+
     fn setup(input: &Value) -> Result<Scenario, String> {
         let mut ipam = Ipam::new();
         ipam.set_now(SCENARIO_NOW);
@@ -627,7 +638,7 @@ impl Scenario {
         }
     }
 
-    fn apply(&mut self, op: &Value) -> Result<StepRecord, String> {
+    pub(super) fn apply(&mut self, op: &Value) -> Result<StepRecord, String> {
         let name = str_field(op, "op")?;
         match name {
             "auto_assign" => self.op_auto_assign(op),
@@ -1018,7 +1029,7 @@ impl Scenario {
         Ok(())
     }
 
-    fn check_key(&self, record: &StepRecord, key: &str, want: &Value) -> Check {
+    pub(super) fn check_key(&self, record: &StepRecord, key: &str, want: &Value) -> Check {
         match key {
             "error" => expect_eq("error", want, &json!(record.error.is_some())),
             "error_contains" => {

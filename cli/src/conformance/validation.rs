@@ -42,7 +42,7 @@ fn options(go_form: &str) -> Option<Options> {
 const OMITEMPTY_STRINGS: [&str; 4] = ["ipipMode", "vxlanMode", "nodeSelector", "namespaceSelector"];
 
 /// The input as Calico's Go code would encode it: empty `omitempty` strings left out.
-fn go_encoded(input: &Value) -> Value {
+pub(super) fn go_encoded(input: &Value) -> Value {
     let mut input = input.clone();
     if let Some(spec) = input.get_mut("spec").and_then(Value::as_object_mut) {
         spec.retain(|key, value| {

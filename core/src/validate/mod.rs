@@ -242,6 +242,40 @@ impl CalicoError {
     }
 }
 
+/// Go's `ErrorValidation.Error()` for several errored fields (one field renders as
+/// `error with field …`, more as `error with the following fields:` and a line each).
+pub fn render_validation(errors: &[CalicoError]) -> String {
+    render_go(errors)
+}
+
+/// kube-apiserver's `StatusError` text for an invalid object, for errors found outside this
+/// module (the CRD's transition rules, which need the stored object).
+pub fn render_api_error(origin: &Origin, errors: &[CalicoError]) -> String {
+    render_api(origin, errors)
+}
+
+/// clientv3's create-time defaults and its P1–P3 findings for an IPPool (spec §1.1.3): the spec
+/// as clientv3 hands it on to the validator, and what it refused.
+pub fn clientv3_pool_defaults(pool: &crate::model::IpPool) -> (crate::model::IpPool, Vec<Finding>) {
+    let (spec, findings) = pool::clientv3_normalised(&pool.spec);
+    (
+        crate::model::IpPool {
+            spec,
+            ..pool.clone()
+        },
+        findings,
+    )
+}
+
+/// The IPPool CRD's schema defaults (`nodeSelector: all()`, `assignmentMode: Automatic`), as
+/// kube-apiserver stores them.
+pub fn crd_pool_defaults(pool: &crate::model::IpPool) -> crate::model::IpPool {
+    crate::model::IpPool {
+        spec: pool::crd_defaulted(&pool.spec),
+        ..pool.clone()
+    }
+}
+
 /// Go's `ErrorValidation.Error()`.
 fn render_go(errors: &[CalicoError]) -> String {
     match errors {

@@ -45,6 +45,19 @@ pub(super) fn check(pool: &IpPool, options: &Options, out: &mut Vec<Finding>) {
     }
 }
 
+/// clientv3's create-time normalisation and P1–P3 (spec §1.1.3), for the lifecycle engine, which
+/// adds the checks that need the stored pools (immutability, overlap, existing blocks).
+pub(crate) fn clientv3_normalised(spec: &IpPoolSpec) -> (IpPoolSpec, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let stored = clientv3(spec, &mut findings);
+    (stored, findings)
+}
+
+/// The CRD's schema defaults, for the lifecycle engine's API server path.
+pub(crate) fn crd_defaulted(spec: &IpPoolSpec) -> IpPoolSpec {
+    crd_defaults(spec.clone())
+}
+
 /// Go's `net.ParseCIDR` (a bare address is not a CIDR).
 fn parse_cidr(text: &str) -> Option<IpNet> {
     text.parse().ok()
