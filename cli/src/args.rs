@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 pub const USAGE: &str = "\
 usage:
-  ipam-planner check       [--format text|json|sarif] [--cluster-cidr CIDR]... PATH...
+  ipam-planner check       [--format text|json|sarif] [--cluster-cidr CIDR]... [--against LIVE]... PATH...
   ipam-planner simulate    [--format text|json]       [--cluster-cidr CIDR]... PATH...
   ipam-planner conformance [--format text|json] PATH...
 
+--against LIVE names the current state (e.g. `kubectl get ippools,ipreservations,nodes,pods -A
+-o yaml`, status included); the PATHs are then the change, reviewed on top of it.
 PATH is a file, a directory (read recursively: *.yaml, *.yml, *.json; for conformance, *.jsonl),
 or - for standard input.
 Exit status: 0 no error, 1 at least one error (or failed case), 2 the command could not run.
@@ -25,6 +27,8 @@ pub enum Command {
     Check {
         format: Format,
         cluster_cidrs: Vec<String>,
+        /// The live state the change is reviewed against (`--against`); empty for a plain check.
+        against: Vec<PathBuf>,
         paths: Vec<PathBuf>,
     },
     Simulate {
@@ -57,6 +61,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, Exit> {
     };
     let mut format = Format::Text;
     let mut cluster_cidrs = Vec::new();
+    let mut against = Vec::new();
     let mut paths = Vec::new();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -87,6 +92,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, Exit> {
             "--cluster-cidr" if sub != "conformance" => {
                 cluster_cidrs.push(value("--cluster-cidr")?)
             }
+            "--against" if sub == "check" => against.push(PathBuf::from(value("--against")?)),
             f if f.starts_with("--") => return Err(Exit::Usage(format!("unknown flag `{f}`"))),
             _ => paths.push(PathBuf::from(arg)),
         }
@@ -98,6 +104,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, Exit> {
         "check" => Command::Check {
             format,
             cluster_cidrs,
+            against,
             paths,
         },
         "simulate" => Command::Simulate {

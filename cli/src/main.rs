@@ -42,10 +42,23 @@ fn run(command: Command) -> Result<ExitCode, String> {
             format,
             paths,
             cluster_cidrs,
+            against,
         } => {
-            let files = inputs::read_manifests(&paths)?;
-            let sources = inputs::sources(&files);
-            let report = ipam_core::check_with(&sources, &options(&cluster_cidrs)?);
+            let mut files = inputs::read_manifests(&paths)?;
+            let options = options(&cluster_cidrs)?;
+            let report = if against.is_empty() {
+                ipam_core::check_with(&inputs::sources(&files), &options)
+            } else {
+                let live = inputs::read_manifests(&against)?;
+                let report = ipam_core::review_with(
+                    &inputs::sources(&live),
+                    &inputs::sources(&files),
+                    &options,
+                );
+                // Diagnostics may point into the live files too; keep them for the snippets.
+                files.extend(live);
+                report
+            };
             let text = match format {
                 Format::Text => output::check_text(&report, &files),
                 Format::Json => output::json(&report),

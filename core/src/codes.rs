@@ -62,6 +62,7 @@ pub fn all() -> impl Iterator<Item = &'static CodeDoc> {
         .iter()
         .chain(crate::validate::codes::CODES)
         .chain(crate::simulate::codes::CODES)
+        .chain(crate::review::CODES)
 }
 
 /// Looks up a code.

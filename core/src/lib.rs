@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod model;
 pub mod net;
 pub mod report;
+pub mod review;
 pub mod selector;
 pub mod simulate;
 pub mod validate;
@@ -74,7 +75,16 @@ pub fn analyze(sources: &[Source<'_>]) -> Analysis {
 
 /// [`analyze`] with options.
 pub fn analyze_with(sources: &[Source<'_>], options: &Options) -> Analysis {
-    let (documents, mut diagnostics) = manifest::parse(sources);
+    let (documents, diagnostics) = manifest::parse(sources);
+    analyze_documents(documents, diagnostics, options)
+}
+
+/// Checks documents already read (with the diagnostics found while reading them).
+fn analyze_documents(
+    documents: Vec<Document>,
+    mut diagnostics: Vec<Diagnostic>,
+    options: &Options,
+) -> Analysis {
     let (model, schema_problems) = model::build(&documents);
     diagnostics.extend(schema_problems);
     for doc in &documents {
@@ -124,7 +134,17 @@ pub fn plan(sources: &[Source<'_>]) -> (Analysis, Simulation) {
 
 /// [`plan`] with options.
 pub fn plan_with(sources: &[Source<'_>], options: &Options) -> (Analysis, Simulation) {
-    let analysis = analyze_with(sources, options);
+    let (documents, diagnostics) = manifest::parse(sources);
+    plan_documents(documents, diagnostics, options)
+}
+
+/// [`plan`] of documents already read (the review plans a state merged from two inputs).
+pub(crate) fn plan_documents(
+    documents: Vec<Document>,
+    diagnostics: Vec<Diagnostic>,
+    options: &Options,
+) -> (Analysis, Simulation) {
+    let analysis = analyze_documents(documents, diagnostics, options);
     let mut simulation = simulate::run(&analysis.documents, &analysis.model);
     let mut diagnostics = analysis.diagnostics.clone();
     diagnostics.append(&mut simulation.diagnostics);
@@ -136,4 +156,13 @@ pub fn plan_with(sources: &[Source<'_>], options: &Options) -> (Analysis, Simula
 /// `ipam-planner simulate` and the JS API's `simulate(text)`.
 pub fn simulate(sources: &[Source<'_>]) -> SimulationReport {
     SimulationReport::from(&plan(sources).1)
+}
+
+/// `ipam-planner check --against EXISTING CHANGE`: the change reviewed against live state.
+pub fn review_with(
+    existing: &[Source<'_>],
+    change: &[Source<'_>],
+    options: &Options,
+) -> CheckReport {
+    CheckReport::new(review::review(existing, change, options).1.diagnostics)
 }

@@ -35,7 +35,10 @@ fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            collect(&path, found);
+            // A review fixture is a pair of files, checked by `reviews_match_their_golden_files`.
+            if !path.join("change.yaml").exists() {
+                collect(&path, found);
+            }
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml" | "json")
@@ -139,4 +142,69 @@ fn emitted_codes(observation: &serde_json::Value) -> Vec<String> {
         .flatten()
         .filter_map(|d| d["code"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// Review fixtures: `fixtures/review/<case>/live.yaml` (the current state) and `change.yaml`,
+/// reviewed with `check --against`; the result must equal `review.golden.json` beside them.
+#[test]
+fn reviews_match_their_golden_files() {
+    let dir = fixtures_dir().join("review");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    cases.sort();
+    assert!(!cases.is_empty(), "no review fixtures in {}", dir.display());
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let read = |name: &str| fs::read_to_string(case.join(name)).expect("review fixture file");
+        let (live, change) = (read("live.yaml"), read("change.yaml"));
+        let name = |file: &str| {
+            format!(
+                "review/{}/{file}",
+                case.file_name().unwrap().to_string_lossy()
+            )
+        };
+        let (live_name, change_name) = (name("live.yaml"), name("change.yaml"));
+        let report = ipam_core::review_with(
+            &[Source::new(Some(&live_name), &live)],
+            &[Source::new(Some(&change_name), &change)],
+            &ipam_core::Options::default(),
+        );
+        let observed = serde_json::to_value(&report).unwrap();
+        for code in emitted_codes(&json!({ "check": observed.clone() })) {
+            if ipam_core::codes::find(&code).is_none() {
+                mismatches.push(format!(
+                    "{}: code `{code}` is not in the catalogue",
+                    case.display()
+                ));
+            }
+        }
+        let observed = serde_json::to_string_pretty(&observed).unwrap() + "\n";
+        let golden = case.join("review.golden.json");
+        if update {
+            fs::write(&golden, &observed).unwrap();
+            continue;
+        }
+        match fs::read_to_string(&golden) {
+            Ok(expected) if expected == observed => {}
+            Ok(expected) => mismatches.push(format!(
+                "{}: differs from {}\n{}",
+                case.display(),
+                golden.display(),
+                first_difference(&expected, &observed)
+            )),
+            Err(_) => mismatches.push(format!(
+                "{}: no golden file (run with UPDATE_GOLDEN=1)",
+                case.display()
+            )),
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -562,11 +562,23 @@ impl<'m> Driver<'m> {
                     }
                 }
                 Err(err) => {
-                    let why = if err
+                    let not_in_pool = err
                         .message
-                        .starts_with("The provided IP address is not in a configured pool")
-                    {
-                        "is in no enabled IP pool (was its pool deleted or disabled?); the pod keeps it until it is recreated, then it cannot get it back"
+                        .starts_with("The provided IP address is not in a configured pool");
+                    // An address in a disabled pool stays allocated in its block; only an address
+                    // that no pool holds any more is worth a word of its own.
+                    let in_some_pool = self.model.pools.iter().any(|p| {
+                        p.spec
+                            .cidr
+                            .as_ref()
+                            .and_then(|c| c.value.trim().parse::<IpNet>().ok())
+                            .is_some_and(|c| c.contains(&ip))
+                    });
+                    if not_in_pool && in_some_pool {
+                        continue;
+                    }
+                    let why = if not_in_pool {
+                        "is in no IP pool (was its pool deleted?); the pod keeps it until it is recreated, then it cannot get it back"
                     } else {
                         "is recorded for another workload as well"
                     };
