@@ -12,7 +12,7 @@ CONFORMANCE ?= $(if $(wildcard ../shared/conformance/*.jsonl),../shared/conforma
 # Corpus files the engine must pass in full; the others are run and reported.
 CONFORMANCE_GATED ?= $(wildcard $(addprefix $(CONFORMANCE)/,$(shell cat tests/conformance-gated.txt 2>/dev/null)))
 
-.PHONY: setup build dist serve test test-native test-conformance test-wasm test-e2e fmt clean
+.PHONY: setup build dist serve test test-native test-conformance test-ci-examples test-wasm test-e2e fmt clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,7 +29,7 @@ dist: setup
 serve: dist
 	node tests/e2e/serve.mjs dist $(PORT)
 
-test: setup test-native test-conformance test-wasm test-e2e
+test: setup test-native test-conformance test-ci-examples test-wasm test-e2e
 	@echo "make test: all passed"
 
 test-native:
@@ -42,6 +42,11 @@ test-conformance:
 	@for f in $(CONFORMANCE_GATED); do \
 	  printf '%s: ' "$$(basename $$f)"; ./target/release/ipam-planner conformance "$$f" | tail -n 40 || exit 1; \
 	done
+
+# The CI examples in docs/ci and .pre-commit-hooks.yaml, run exactly as written.
+test-ci-examples:
+	cargo build --release --bins
+	bash tests/ci-examples.sh
 
 # The web crate must build for wasm32 (and so must core: no I/O, no native-only dependency).
 # Its pure modules (text edits, share links, block cells, the reducer) are unit-tested natively.
