@@ -140,6 +140,7 @@ pub fn ipam_plugin(
             let ips = StaticIps {
                 ips: vec![ip],
                 pos: crate::yaml::Pos::default(),
+                end: crate::yaml::Pos::default(),
             };
             assign_static(ipam, request, &handle, &ips)
         }

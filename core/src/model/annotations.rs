@@ -30,6 +30,10 @@ pub struct AnnotationError {
     /// The error the CNI plugin returns to the kubelet.
     pub calico_message: String,
     pub pos: Pos,
+    /// Where the value ends, so a fix can replace exactly its text.
+    pub end: Pos,
+    /// The corrected value, as YAML, when the intent is clear (a bare address, a missing list).
+    pub suggestion: Option<String>,
 }
 
 impl AnnotationError {
@@ -45,15 +49,24 @@ impl AnnotationError {
             message,
             calico_message,
             pos: value.pos,
+            end: value.end,
+            suggestion: canonical_list(annotation, &value.value),
         }
     }
 
     /// The diagnostic, placed in the resource (pod or namespace) that carries the annotation.
     pub fn diagnostic(&self, origin: &Origin) -> Diagnostic {
-        origin.locate(
+        let diagnostic = origin.locate(
             Diagnostic::error(self.code, self.message.clone()).calico(self.calico_message.clone()),
             self.pos,
-        )
+        );
+        match &self.suggestion {
+            Some(text) if self.end > self.pos => diagnostic
+                .with_fix(format!("write the value as {text}"), text.clone())
+                .with_edit(self.pos, self.end, text.clone()),
+            Some(text) => diagnostic.with_fix(format!("write the value as {text}"), text.clone()),
+            None => diagnostic,
+        }
     }
 }
 
@@ -149,6 +162,8 @@ fn go_quote_char(c: char) -> String {
 pub struct StaticIps {
     pub ips: Vec<IpAddr>,
     pub pos: Pos,
+    /// Where the annotation's value ends, so a fix can replace it.
+    pub end: Pos,
 }
 
 impl StaticIps {
@@ -215,6 +230,8 @@ pub fn parse_ip_list(
                     "cannot have more than one IPv{version} address for \"{annotation}\" annotation"
                 ),
                 pos: value.pos,
+                end: value.end,
+                suggestion: None,
             });
         }
         ips.push(ip);
@@ -222,6 +239,7 @@ pub fn parse_ip_list(
     Ok(StaticIps {
         ips,
         pos: value.pos,
+        end: value.end,
     })
 }
 
@@ -305,6 +323,51 @@ pub fn parse_floating_ips(value: &Spanned<String>) -> Result<Vec<String>, Annota
     })
 }
 
+/// The canonical form of a list annotation whose value is not a JSON list but whose intent is
+/// clear: `10.0.0.5`, `[10.0.0.5]`, `10.0.0.5, 10.0.0.6`, `new-pool`, or addresses written with a
+/// /32 or /128 prefix. Written as a single-quoted YAML scalar holding JSON, the form Calico's
+/// documentation uses: `'["10.0.0.5"]'`.
+fn canonical_list(annotation: &str, raw: &str) -> Option<String> {
+    let addresses = matches!(annotation, IP_ADDRS | IP_ADDRS_NO_IPAM | FLOATING_IPS);
+    let entries: Vec<String> = match decode_string_list(raw) {
+        Ok(list) => list,
+        Err(_) => raw
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split([',', ' ', '\t'])
+            .map(|t| t.trim().trim_matches(|c| c == '"' || c == '\''))
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    if entries.is_empty() {
+        return None;
+    }
+    let entries: Option<Vec<String>> = entries
+        .into_iter()
+        .map(|entry| {
+            if !addresses {
+                let plausible = entry
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'/' | b':'));
+                return plausible.then_some(entry);
+            }
+            // An address with a host prefix is what was meant; anything else is not guessed.
+            let bare = match entry.split_once('/') {
+                Some((ip, "32" | "128")) => ip,
+                Some(_) => return None,
+                None => entry.as_str(),
+            };
+            parse_ip(bare).map(|ip| ip.to_string())
+        })
+        .collect();
+    let quoted: Vec<String> = entries?.iter().map(|e| format!("\"{e}\"")).collect();
+    let text = format!("'[{}]'", quoted.join(", "));
+    // Offer it only when it differs from what is written.
+    (text.trim_matches('\'') != raw.trim()).then_some(text)
+}
+
 fn short_name(annotation: &str) -> &str {
     annotation.rsplit('/').next().unwrap_or(annotation)
 }
@@ -353,7 +416,11 @@ pub fn read(pod: &Meta, namespace: Option<&Meta>) -> (PodIpamAnnotations, Vec<An
                  found: Option<(AnnotationSource, &Spanned<String>)>| {
         let (source, value) = found?;
         match parse_pool_list(key, value) {
-            Ok(list) => Some(Spanned::new(list, value.pos)),
+            Ok(list) => Some(Spanned {
+                value: list,
+                pos: value.pos,
+                end: value.end,
+            }),
             Err(error) => {
                 problems.push(AnnotationProblem { source, error });
                 None
@@ -397,6 +464,8 @@ pub fn read(pod: &Meta, namespace: Option<&Meta>) -> (PodIpamAnnotations, Vec<An
                 message: "`ipAddrs` and `ipAddrsNoIpam` are both set; the CNI plugin refuses the pod. Keep one of them".to_owned(),
                 calico_message: "can't have both annotations: 'ipAddrs' and 'ipAddrsNoIpam' in use at the same time".to_owned(),
                 pos: no_ipam.pos,
+                end: no_ipam.end,
+                suggestion: None,
             },
         });
     }

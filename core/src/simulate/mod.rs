@@ -5,6 +5,7 @@
 pub mod codes;
 mod run;
 mod static_ips;
+mod suggest;
 
 use std::net::IpAddr;
 

@@ -863,10 +863,15 @@ impl<'m> Driver<'m> {
                 self.refused_pools.join(", ")
             ));
         }
-        let diagnostic = pod
+        let mut diagnostic = pod
             .origin
             .locate(Diagnostic::error(code, message), pos)
             .calico(failure.message.clone());
+        if let Some((description, value, start, end)) = self.correction(pod, failure) {
+            diagnostic = diagnostic
+                .with_fix(description, value.clone())
+                .with_edit(start, end, value);
+        }
         let duplicate = self.pending.iter_mut().find(|p| {
             p.diagnostic.code == diagnostic.code
                 && p.diagnostic.line == diagnostic.line
@@ -880,6 +885,60 @@ impl<'m> Driver<'m> {
                 diagnostic,
                 more: 0,
             }),
+        }
+    }
+
+    /// A corrected annotation value for a failure whose intent is clear: a static address one
+    /// keystroke from a usable one, or a pool entry that names a pool only nearly.
+    fn correction(
+        &self,
+        pod: &PodToCreate<'m>,
+        failure: &AddFailure,
+    ) -> Option<(String, String, Pos, Pos)> {
+        let annotations = &pod.ipam.0;
+        let pools = self.ipam.pools();
+        match failure.cause {
+            FailureCause::NotInPool => {
+                let ips = annotations.ip_addrs.as_ref()?;
+                let wrong = failure.address?;
+                let right = super::suggest::typo_fix(wrong, pools)?;
+                let entries: Vec<String> = ips
+                    .ips
+                    .iter()
+                    .map(|ip| if *ip == wrong { right } else { *ip }.to_string())
+                    .collect();
+                let value = super::suggest::list_value(&entries);
+                Some((
+                    format!("did you mean {right}? It is in an enabled pool"),
+                    value,
+                    ips.pos,
+                    ips.end,
+                ))
+            }
+            FailureCause::PoolNotFound => {
+                let list = annotations
+                    .ipv4_pools
+                    .iter()
+                    .chain(&annotations.ipv6_pools)
+                    .find(|l| {
+                        l.value
+                            .iter()
+                            .any(|e| super::suggest::pool_entry(e, pools).is_some())
+                    })?;
+                let entries: Vec<String> = list
+                    .value
+                    .iter()
+                    .map(|e| super::suggest::pool_entry(e, pools).unwrap_or_else(|| e.clone()))
+                    .collect();
+                let value = super::suggest::list_value(&entries);
+                Some((
+                    format!("name the pool as Calico knows it: {value}"),
+                    value,
+                    list.pos,
+                    list.end,
+                ))
+            }
+            _ => None,
         }
     }
 

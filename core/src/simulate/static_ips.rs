@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use crate::diagnostic::Diagnostic;
 use crate::ipam::{Ipam, Pool};
 use crate::model::annotations::{PodIpamAnnotations, StaticIps};
-use crate::model::{Model, Origin, Replicas, Workload};
+use crate::model::{Model, Origin, Replicas, Workload, WorkloadKind};
 use crate::net::{AllowedUse, AssignmentMode};
 
 /// `static-ip-replicated`: a template with `ipAddrs` that yields several pods.
@@ -41,6 +41,25 @@ pub fn replicated(workload: &Workload, ips: &StaticIps, node_count: usize) -> Op
                 "error getting IP from IPAM: resource already exists: {first} with error: Address already assigned in block"
             )),
     )
+    .map(|diagnostic| match (workload.replicas, workload.replicas_pos) {
+        // `replicas: N` written as a plain number: replace exactly its digits.
+        (Replicas::Count(n), Some(at))
+            if !matches!(workload.kind, WorkloadKind::Job | WorkloadKind::CronJob) =>
+        {
+            let digits = u32::try_from(n.to_string().len()).unwrap_or(0);
+            let end = crate::yaml::Pos {
+                line: at.line,
+                column: at.column.saturating_add(digits),
+            };
+            diagnostic
+                .with_fix(
+                    "run one pod per static address: replicas: 1 (use a Pod, or a pool per replica with ipv4pools, for more)",
+                    "1",
+                )
+                .with_edit(at, end, "1")
+        }
+        _ => diagnostic,
+    })
 }
 
 /// `static-ip-reserved` and `static-ip-unprotected` for one pod's (or template's) addresses.
