@@ -33,6 +33,7 @@ const SUPPORTED_KINDS: &[&str] = &[
     "IPReservation",
     "IPAMConfiguration",
     "IPAMConfig",
+    "BlockAffinity",
     "Pod",
     "Namespace",
     "Node",

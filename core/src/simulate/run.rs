@@ -103,6 +103,7 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         pending: Vec::new(),
         borrowers: BTreeMap::new(),
         refused_pools,
+        tunnelless: BTreeMap::new(),
     };
     driver.simulation.nodes = nodes
         .iter()
@@ -119,6 +120,17 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         &pod_annotations,
         &template_annotations,
     );
+    if model.pools.is_empty() && !pods.is_empty() {
+        // Without a pool every pod would fail alike; one note says more than a list of errors.
+        driver.simulation.diagnostics.push(Diagnostic::info(
+            "no-pools",
+            format!(
+                "the input has no IPPool, so the allocation of its {} pods is not simulated; paste the cluster's pools (`kubectl get ippools -o yaml`) to plan addresses",
+                pods.len()
+            ),
+        ));
+        return driver.finish();
+    }
     // What a pasted live cluster already holds comes first: nodes' recorded tunnel addresses
     // and running pods' `status.podIPs` are allocated before anything starts or is created.
     for node in &nodes {
@@ -323,6 +335,8 @@ struct Driver<'m> {
     borrowers: BTreeMap<String, Vec<String>>,
     /// Pools in the input that Calico would refuse, so they take no part in allocation.
     refused_pools: Vec<String>,
+    /// Nodes left without a tunnel address although a pool enables that encapsulation for them.
+    tunnelless: BTreeMap<(String, TunnelKind), Vec<String>>,
 }
 
 const TUNNEL_KINDS: [TunnelKind; 5] = [
@@ -423,6 +437,7 @@ impl<'m> Driver<'m> {
                 }
             }
             if candidates.is_empty() {
+                self.note_tunnel_without_pool(kind, node, &labels);
                 continue;
             }
             let v4 = kind.family() == Family::V4;
@@ -441,6 +456,11 @@ impl<'m> Driver<'m> {
                 ..AutoAssignArgs::default()
             };
             let (a4, a6, result) = self.ipam.auto_assign(&args);
+            // A shortfall is not an error of AutoAssign; its partial-fulfilment text says why.
+            let shortfall = [&a4, &a6]
+                .into_iter()
+                .flatten()
+                .find_map(|a| a.partial_fulfillment_error());
             let address = [a4, a6].into_iter().flatten().flat_map(|a| a.ips).next();
             match (result, address) {
                 (Ok(()), Some(net)) => {
@@ -456,7 +476,7 @@ impl<'m> Driver<'m> {
                 (result, _) => {
                     let calico = match result {
                         Err(err) => err.message,
-                        Ok(()) => "no address was assigned".to_owned(),
+                        Ok(()) => shortfall.unwrap_or_else(|| "no address was assigned".to_owned()),
                     };
                     let mut diagnostic = Diagnostic::error(
                         "tunnel-address-failed",
@@ -472,6 +492,31 @@ impl<'m> Driver<'m> {
                     self.simulation.diagnostics.push(diagnostic);
                 }
             }
+        }
+    }
+
+    /// A pool enables an encapsulation for `node`, but none that selects it allows Tunnel:
+    /// calico-node silently assigns no tunnel address (spec §4, step 2). Remembered per pool.
+    fn note_tunnel_without_pool(&mut self, kind: TunnelKind, node: &str, labels: &Labels) {
+        if matches!(kind, TunnelKind::Wireguard | TunnelKind::WireguardV6) {
+            return;
+        }
+        let encapsulating = self.ipam.pools().iter().find(|pool| {
+            !pool.disabled
+                && !pool.deleting
+                && pool.family() == kind.family()
+                && pool.selects_node(labels).unwrap_or(false)
+                && match kind {
+                    TunnelKind::Ipip => pool.ipip_mode.enabled(),
+                    _ => pool.vxlan_mode.enabled(),
+                }
+        });
+        if let Some(pool) = encapsulating {
+            let entry = self
+                .tunnelless
+                .entry((pool.name.clone(), kind))
+                .or_default();
+            entry.push(node.to_owned());
         }
     }
 
@@ -944,6 +989,7 @@ impl<'m> Driver<'m> {
 
     fn finish(mut self) -> Simulation {
         self.report_borrowing();
+        self.report_tunnelless();
         for pending in self.pending.drain(..) {
             let mut diagnostic = pending.diagnostic;
             if pending.more > 0 {
@@ -971,6 +1017,43 @@ impl<'m> Driver<'m> {
             })
             .collect();
         self.simulation
+    }
+
+    /// `tunnel-no-pool`: an encapsulation a pool enables, with no pool to take its addresses from.
+    fn report_tunnelless(&mut self) {
+        for ((pool_name, kind), nodes) in std::mem::take(&mut self.tunnelless) {
+            let Some(pool) = self.model.pools.iter().find(|p| p.name() == pool_name) else {
+                continue;
+            };
+            let pos = pool
+                .spec
+                .allowed_uses
+                .as_ref()
+                .map_or(pool.origin.pos, |u| u.pos);
+            let shown: Vec<&str> = nodes.iter().take(5).map(String::as_str).collect();
+            let more = nodes.len().saturating_sub(shown.len());
+            let names = if more > 0 {
+                format!("{} and {more} more", shown.join(", "))
+            } else {
+                shown.join(", ")
+            };
+            self.simulation.diagnostics.push(pool.origin.locate(
+                Diagnostic::warning(
+                    "tunnel-no-pool",
+                    format!(
+                        "pool {pool_name} enables {} for {names}, but no pool that selects {} allows Tunnel: calico-node assigns no {} tunnel address, so encapsulated traffic to {} pods has no tunnel endpoint. Add Tunnel to `allowedUses`",
+                        match kind {
+                            TunnelKind::Ipip => "IPIP",
+                            _ => "VXLAN",
+                        },
+                        if nodes.len() == 1 { "it" } else { "them" },
+                        kind.as_str(),
+                        if nodes.len() == 1 { "its" } else { "their" },
+                    ),
+                ),
+                pos,
+            ));
+        }
     }
 
     /// `block-borrowed`: nodes left without a block of their own in a fully carved pool.

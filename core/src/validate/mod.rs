@@ -514,6 +514,12 @@ pub fn check_with(model: &Model, cluster_cidrs: &[IpNet]) -> Vec<Diagnostic> {
                 .ipam_configs
                 .iter()
                 .map(|c| (&c.origin, Resource::IpamConfiguration(c.clone()))),
+        )
+        .chain(
+            model
+                .block_affinities
+                .iter()
+                .map(|a| (&a.origin, Resource::BlockAffinity(a.clone()))),
         );
     for (origin, resource) in resources {
         diagnostics.extend(merge(origin, every_path(&resource)));
