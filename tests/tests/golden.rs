@@ -208,3 +208,37 @@ fn reviews_match_their_golden_files() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// Every catalogued code has at least one fixture that shows it (the issue's "golden fixture
+/// tests for every code"): a new code needs a fixture before it lands.
+#[test]
+fn every_code_has_a_fixture() {
+    fn goldens(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                goldens(&path, found);
+            } else if path.to_string_lossy().ends_with(".golden.json") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    goldens(&fixtures_dir(), &mut files);
+    let mut shown = std::collections::BTreeSet::new();
+    for file in files {
+        let value: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+        let wrapped = if value.get("check").is_some() {
+            value
+        } else {
+            json!({ "check": value })
+        };
+        shown.extend(emitted_codes(&wrapped));
+    }
+    let missing: Vec<&str> = ipam_core::codes::all()
+        .map(|c| c.code)
+        .filter(|code| !shown.contains(*code))
+        .collect();
+    assert!(missing.is_empty(), "codes without a fixture: {missing:?}");
+}
