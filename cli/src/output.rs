@@ -173,15 +173,15 @@ pub fn simulate_text(sim: &Simulation, files: &[InputFile]) -> String {
             String::new(),
         ]);
         for block in sim.blocks.iter().filter(|b| b.pool == pool.name) {
-            let used = block.used.len() as u128;
             let size = u128::from(block.size);
+            let usage = block.usage;
             pools.row([
                 "Block".into(),
                 block.cidr.clone(),
                 size.to_string(),
-                percent(used, size),
-                String::new(),
-                percent(size.saturating_sub(used), size),
+                percent(u128::from(usage.in_use), size),
+                percent(u128::from(usage.reserved), size),
+                percent(u128::from(usage.available), size),
                 block.affinity.clone().unwrap_or_else(|| "(none)".into()),
             ]);
         }

@@ -121,6 +121,16 @@ pub struct BlockView {
     pub used: Vec<(IpAddr, AddressUse)>,
     /// Addresses of the block inside an IPReservation, as CIDRs clipped to the block.
     pub reserved: Vec<String>,
+    /// Calico's utilization of the block: occupied ordinals, reserved addresses (occupied or
+    /// not) and free ordinals that are not reserved.
+    pub usage: BlockUsage,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BlockUsage {
+    pub in_use: u32,
+    pub reserved: u32,
+    pub available: u32,
 }
 
 impl BlockView {
@@ -207,6 +217,7 @@ mod tests {
                 },
             )],
             reserved: vec!["10.0.0.2/31".into()],
+            usage: BlockUsage::default(),
         };
         let cells: Vec<(String, bool, bool)> = view
             .addresses()

@@ -1001,10 +1001,24 @@ impl<'m> Driver<'m> {
             }
             self.simulation.diagnostics.push(diagnostic);
         }
-        self.simulation.blocks = self.block_views();
-        self.simulation.pools = self
-            .ipam
-            .get_utilization(&[])
+        let utilization = self.ipam.get_utilization(&[]);
+        let usage: HashMap<IpNet, super::BlockUsage> = utilization
+            .iter()
+            .flat_map(|pool| &pool.blocks)
+            .map(|b| {
+                let small = |n: u128| u32::try_from(n).unwrap_or(u32::MAX);
+                (
+                    b.cidr,
+                    super::BlockUsage {
+                        in_use: small(b.in_use),
+                        reserved: small(b.reserved),
+                        available: small(b.available),
+                    },
+                )
+            })
+            .collect();
+        self.simulation.blocks = self.block_views(&usage);
+        self.simulation.pools = utilization
             .into_iter()
             .filter(|u| self.ipam.pools().iter().any(|p| p.name == u.name))
             .map(|u| PoolUsage {
@@ -1095,7 +1109,7 @@ impl<'m> Driver<'m> {
         }
     }
 
-    fn block_views(&self) -> Vec<BlockView> {
+    fn block_views(&self, usage: &HashMap<IpNet, super::BlockUsage>) -> Vec<BlockView> {
         let reservations = self.ipam.reservations();
         let mut views: Vec<BlockView> = self
             .ipam
@@ -1151,6 +1165,7 @@ impl<'m> Driver<'m> {
                     size: u32::try_from(block.num_addresses()).unwrap_or(u32::MAX),
                     used,
                     reserved,
+                    usage: usage.get(&cidr).copied().unwrap_or_default(),
                 }
             })
             .collect();
