@@ -23,3 +23,14 @@ pub fn check(text: &str) -> JsValue {
 pub fn simulate(text: &str) -> JsValue {
     to_js(&ipam_core::simulate(&[Source::new(None, text)]))
 }
+
+/// Reviews a change against live state (`ipam-planner check --against`) and returns
+/// `{diagnostics, summary}`, the shape of `check`.
+#[wasm_bindgen]
+pub fn review(existing: &str, change: &str) -> JsValue {
+    to_js(&ipam_core::review_with(
+        &[Source::new(Some("existing"), existing)],
+        &[Source::new(Some("change"), change)],
+        &ipam_core::Options::default(),
+    ))
+}
