@@ -224,13 +224,9 @@ fn refused_update(doc: &Document, err: &WriteError) -> Diagnostic {
     )
 }
 
-/// Addresses allocated from each pool in the live state (running pods and tunnels).
-fn addresses_by_pool(
-    before: &Simulation,
-    pools: &[(String, IpNet)],
-) -> BTreeMap<String, Vec<(IpAddr, String)>> {
-    let mut by_pool: BTreeMap<String, Vec<(IpAddr, String)>> = BTreeMap::new();
-    let holders = before
+/// Every address the live state holds, with who holds it: running pods and nodes' tunnels.
+fn live_holders(before: &Simulation) -> impl Iterator<Item = (IpAddr, String)> + '_ {
+    before
         .pods
         .iter()
         .filter(|p| p.running)
@@ -244,8 +240,16 @@ fn addresses_by_pool(
                 .tunnels
                 .iter()
                 .map(|t| (t.ip, format!("{}'s {} tunnel", t.node, t.kind.as_str()))),
-        );
-    for (ip, holder) in holders {
+        )
+}
+
+/// Addresses allocated from each pool in the live state (running pods and tunnels).
+fn addresses_by_pool(
+    before: &Simulation,
+    pools: &[(String, IpNet)],
+) -> BTreeMap<String, Vec<(IpAddr, String)>> {
+    let mut by_pool: BTreeMap<String, Vec<(IpAddr, String)>> = BTreeMap::new();
+    for (ip, holder) in live_holders(before) {
         if let Some((name, _)) = pools.iter().find(|(_, cidr)| cidr.contains(&ip)) {
             by_pool.entry(name.clone()).or_default().push((ip, holder));
         }
@@ -450,21 +454,7 @@ fn reservations_over_addresses(
             .into_iter()
             .filter(|c| !old_cidrs.contains(c))
             .collect();
-        let hits: Vec<String> = before
-            .pods
-            .iter()
-            .filter(|p| p.running)
-            .flat_map(|p| {
-                p.ips
-                    .iter()
-                    .map(move |ip| (*ip, format!("pod {}/{}", p.namespace, p.name)))
-            })
-            .chain(
-                before
-                    .tunnels
-                    .iter()
-                    .map(|t| (t.ip, format!("{}'s {} tunnel", t.node, t.kind.as_str()))),
-            )
+        let hits: Vec<String> = live_holders(before)
             .filter(|(ip, _)| added.iter().any(|c| c.contains(ip)))
             .map(|(ip, who)| format!("{ip} ({who})"))
             .collect();

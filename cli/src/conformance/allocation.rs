@@ -16,36 +16,10 @@ use ipam_core::net::{AllowedUse, AssignmentMode, EncapMode, Family};
 use ipam_core::selector::Labels;
 use serde_json::{json, Map, Value};
 
-use super::{expect_eq, outcome, Outcome};
+use super::{expect_eq, outcome, Outcome, OUT_OF_SCOPE_KEYS};
 
 /// Tags whose cases the README puts out of scope.
 const OUT_OF_SCOPE_TAGS: &[&str] = &["sequence-numbers", "generic-crud"];
-
-/// Step assertion keys the README puts out of scope.
-pub(super) const OUT_OF_SCOPE_KEYS: &[&str] = &[
-    "route_count",
-    "route_dst_equals_ip",
-    "routes_cover_each_ip",
-    "interface_count",
-    "ip_interface_name",
-    "workload_endpoint_count",
-    "workload_endpoint_count_etcd",
-    "ip_networks",
-    "ipnats",
-    "pod_ip_annotations",
-    "handle_ip_matches_endpoint",
-    "ipv4_mask_hex",
-    "ipv6_mask_hex",
-    "felix_configuration_exists",
-    "felix_configuration_ipipEnabled",
-    "felix_configuration_vxlanEnabled",
-    "finalizer_present",
-    "deleted",
-    "input_unmodified",
-    "error_type",
-    "value_recorded_as",
-    "value_equals",
-];
 
 /// The clock value scenarios run at; Calico's tests run within seconds, so it never advances.
 const SCENARIO_NOW: i64 = 1_000_000;

@@ -11,27 +11,10 @@ use ipam_core::model::{self, annotations, CniSettings, Resource};
 use ipam_core::net::AllowedUse;
 use serde_json::{json, Value};
 
-use super::{expect_eq, outcome, Outcome};
+use super::{expect_eq, outcome, Outcome, OUT_OF_SCOPE_KEYS};
 
 /// The node every step runs on (`<node>` in the cases).
 const NODE: &str = "test-node";
-
-/// Step assertions about CNI plumbing, endpoints and Go internals, out of scope per the README.
-const OUT_OF_SCOPE: &[&str] = &[
-    "route_count",
-    "route_dst_equals_ip",
-    "routes_cover_each_ip",
-    "interface_count",
-    "ip_interface_name",
-    "workload_endpoint_count",
-    "workload_endpoint_count_etcd",
-    "ip_networks",
-    "ipnats",
-    "pod_ip_annotations",
-    "handle_ip_matches_endpoint",
-    "ipv4_mask_hex",
-    "ipv6_mask_hex",
-];
 
 /// What one step produced, for the assertions.
 #[derive(Default)]
@@ -51,7 +34,7 @@ pub fn run(kind: &str, case: &Value) -> Outcome {
     let in_scope = expect_steps.iter().any(|step| {
         step.as_object().is_some_and(|o| {
             o.keys()
-                .any(|k| k != "step" && !OUT_OF_SCOPE.contains(&k.as_str()))
+                .any(|k| k != "step" && !OUT_OF_SCOPE_KEYS.contains(&k.as_str()))
         })
     });
     if !in_scope {
@@ -258,7 +241,7 @@ fn check_steps(expected: &[Value], results: &[StepResult], ipam: &Ipam) -> Resul
             let what = format!("step {index} `{key}`");
             match key.as_str() {
                 "step" => {}
-                k if OUT_OF_SCOPE.contains(&k) => {}
+                k if OUT_OF_SCOPE_KEYS.contains(&k) => {}
                 "error" => expect_eq(&what, value, &json!(result.error.is_some()))?,
                 "error_contains" => {
                     let needle = value.as_str().unwrap_or("");

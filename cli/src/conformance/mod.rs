@@ -16,6 +16,33 @@ use serde_json::Value;
 
 use crate::inputs::InputFile;
 
+/// Step assertion keys the README puts out of scope ("What is in scope for the planner"),
+/// shared by every runner.
+pub const OUT_OF_SCOPE_KEYS: &[&str] = &[
+    "route_count",
+    "route_dst_equals_ip",
+    "routes_cover_each_ip",
+    "interface_count",
+    "ip_interface_name",
+    "workload_endpoint_count",
+    "workload_endpoint_count_etcd",
+    "ip_networks",
+    "ipnats",
+    "pod_ip_annotations",
+    "handle_ip_matches_endpoint",
+    "ipv4_mask_hex",
+    "ipv6_mask_hex",
+    "felix_configuration_exists",
+    "felix_configuration_ipipEnabled",
+    "felix_configuration_vxlanEnabled",
+    "finalizer_present",
+    "deleted",
+    "input_unmodified",
+    "error_type",
+    "value_recorded_as",
+    "value_equals",
+];
+
 /// The result of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

@@ -11,10 +11,9 @@ use ipam_core::lifecycle::{
 use ipam_core::validate;
 use serde_json::{json, Map, Value};
 
-use super::allocation::{
-    count_in_scope, out_of_scope_tag, Scenario, StepRecord, OUT_OF_SCOPE_KEYS,
-};
+use super::allocation::{count_in_scope, out_of_scope_tag, Scenario, StepRecord};
 use super::validation::go_encoded;
+use super::OUT_OF_SCOPE_KEYS;
 use super::{expect_eq, outcome, Outcome};
 
 type Check = Result<(), String>;
