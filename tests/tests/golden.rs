@@ -52,12 +52,15 @@ fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
 /// The observed behaviour of one fixture: the check report and the simulation report.
 fn observe(path: &Path) -> serde_json::Value {
     let text = fs::read_to_string(path).expect("fixture is UTF-8");
-    let name = path
-        .strip_prefix(fixtures_dir())
-        .or_else(|_| path.strip_prefix(examples_dir().join("..").join("..")))
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/");
+    // Names relative to the repository, so the golden files do not depend on the checkout's path.
+    let name = match path.strip_prefix(examples_dir()) {
+        Ok(relative) => Path::new("static/examples").join(relative),
+        Err(_) => path
+            .strip_prefix(fixtures_dir())
+            .unwrap_or(path)
+            .to_path_buf(),
+    };
+    let name = name.to_string_lossy().replace('\\', "/");
     let sources = [Source::new(Some(&name), &text)];
     json!({
         "check": ipam_core::check(&sources),
