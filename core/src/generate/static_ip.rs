@@ -63,8 +63,14 @@ struct Target {
     /// `namespace/name` of the pod as the simulation names it.
     label: String,
     node: String,
+    kind: TargetKind,
     /// The edit that sets the annotation on an existing document, or the new Pod's manifest.
     placement: Placement,
+}
+
+enum TargetKind {
+    Pod,
+    Template,
 }
 
 enum Placement {
@@ -146,6 +152,7 @@ fn resolve_target(
             Ok(Target {
                 label: format!("{namespace}/{name}"),
                 node: node.to_owned(),
+                kind: TargetKind::Pod,
                 placement: Placement::New {
                     namespace: namespace.to_owned(),
                     name: name.to_owned(),
@@ -183,6 +190,7 @@ fn resolve_target(
                 return Ok(Target {
                     label: format!("{namespace}/{name}"),
                     node: node_of(name).unwrap_or_default(),
+                    kind: TargetKind::Pod,
                     placement: Placement::Existing(root),
                 });
             }
@@ -222,6 +230,7 @@ fn resolve_target(
             Ok(Target {
                 label: format!("{namespace}/{name}"),
                 node: node_of(&format!("{name}-0")).unwrap_or_default(),
+                kind: TargetKind::Template,
                 placement: Placement::Existing(template),
             })
         }
@@ -490,6 +499,9 @@ fn build(
         ));
     }
     let value = annotation_value(ip);
+    // For a pod already in the input the manifests to add do not show the annotation, so a
+    // comment says it: the text then stands on its own when copied or downloaded.
+    let mut header = String::new();
     let edit = match &target.placement {
         Placement::Existing(root) => {
             let edit = edit::set_entry(input, root, &["metadata", "annotations", IP_ADDRS], &value)
@@ -503,6 +515,15 @@ fn build(
                 "The annotation is added to {} in the input; it only takes effect when the pod is created, so recreate a running pod.",
                 target.label
             ));
+            header = format!(
+                "# Add to metadata.annotations of {} ({}):\n#   {IP_ADDRS}: {value}\n",
+                target.label,
+                if matches!(target.kind, TargetKind::Pod) {
+                    "the Pod"
+                } else {
+                    "its pod template"
+                }
+            );
             Some(edit)
         }
         Placement::New { namespace, name } => {
@@ -519,7 +540,7 @@ fn build(
             target.node
         ));
     }
-    let text = documents.join("---\n");
+    let text = format!("{header}{}", documents.join("---\n"));
     let mut generated = Generated {
         title: format!("Static IP {ip} for {}", target.label),
         text,
