@@ -192,7 +192,12 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
 }
 
 fn plural(n: u128, word: &str) -> String {
-    format!("{} {word}{}", count(n), if n == 1 { "" } else { "s" })
+    let suffix = match (n, word.ends_with('s')) {
+        (1, _) => "",
+        (_, true) => "es",
+        (_, false) => "s",
+    };
+    format!("{} {word}{suffix}", count(n))
 }
 
 fn view_plan(plan: &CapacityPlan, request: &CapacityRequest) -> Html {
