@@ -64,6 +64,8 @@ struct Target {
     label: String,
     node: String,
     kind: TargetKind,
+    /// The `ipAddrs` value the pod already carries, which the new address replaces.
+    current: Option<String>,
     /// The edit that sets the annotation on an existing document, or the new Pod's manifest.
     placement: Placement,
 }
@@ -153,6 +155,7 @@ fn resolve_target(
                 label: format!("{namespace}/{name}"),
                 node: node.to_owned(),
                 kind: TargetKind::Pod,
+                current: None,
                 placement: Placement::New {
                     namespace: namespace.to_owned(),
                     name: name.to_owned(),
@@ -191,6 +194,7 @@ fn resolve_target(
                     label: format!("{namespace}/{name}"),
                     node: node_of(name).unwrap_or_default(),
                     kind: TargetKind::Pod,
+                    current: pod.meta.annotation(IP_ADDRS).map(|v| v.value.clone()),
                     placement: Placement::Existing(root),
                 });
             }
@@ -231,6 +235,11 @@ fn resolve_target(
                 label: format!("{namespace}/{name}"),
                 node: node_of(&format!("{name}-0")).unwrap_or_default(),
                 kind: TargetKind::Template,
+                current: workload
+                    .template
+                    .meta
+                    .annotation(IP_ADDRS)
+                    .map(|v| v.value.clone()),
                 placement: Placement::Existing(template),
             })
         }
@@ -470,6 +479,23 @@ fn build(
     let prefix = if ip.is_ipv4() { 32 } else { 128 };
     let mut documents: Vec<String> = Vec::new();
     let mut notes = vec![format!("{block_note}.")];
+    // Users often take a block's first or last address for a network or broadcast address; for
+    // Calico they are ordinary addresses (spec §3.6), which deserves a word.
+    if let Ok(block) = IpNet::new(ip, pool.block_size.prefix_len()) {
+        if block.network() == ip || block.broadcast() == ip {
+            notes.push(format!(
+                "{ip} is the {} address of its block {}; Calico hands out every address of a block, first and last included, so it is an ordinary pod address.",
+                if block.network() == ip { "first" } else { "last" },
+                block.trunc()
+            ));
+        }
+    }
+    if let Some(current) = &target.current {
+        notes.push(format!(
+            "{} already asks for {current} through ipAddrs; the new address replaces it.",
+            target.label
+        ));
+    }
     if let Some(text) = new_pool_text {
         documents.push(text.to_owned());
         notes.push(format!(

@@ -116,6 +116,30 @@ fn a_new_pod_in_a_manual_pool_needs_no_reservation_and_checks_clean() {
 }
 
 #[test]
+fn a_pod_with_a_static_address_is_told_the_new_one_replaces_it() {
+    let generated = static_ip(
+        HEALTHY,
+        StaticIpTarget::Existing {
+            namespace: "default".into(),
+            name: "database".into(),
+        },
+        StaticIpPool::Existing("static-ips".into()),
+    );
+    assert!(generated
+        .notes
+        .iter()
+        .any(|n| n.contains("default/database already asks for [\"10.245.0.10\"]")));
+    let after = generated.apply_to(HEALTHY);
+    // The old value is replaced in place, not duplicated.
+    assert_eq!(
+        after.matches("cni.projectcalico.org/ipAddrs:").count(),
+        1 + 1
+    );
+    assert!(!after.contains("'[\"10.245.0.10\"]'"));
+    assert!(problems(&after).is_empty());
+}
+
+#[test]
 fn an_existing_pod_in_an_automatic_pool_gets_a_reservation_of_exactly_its_address() {
     assert!(problems(AUTOMATIC).is_empty());
     let generated = static_ip(
@@ -226,6 +250,14 @@ fn a_new_manual_pool_can_hold_the_address() {
     );
     assert!(generated.text.contains("assignmentMode: Manual"));
     assert!(generated.text.contains("blockSize: 29"));
+    assert!(
+        generated
+            .notes
+            .iter()
+            .any(|n| n.contains("10.2.0.0 is the first address of its block 10.2.0.0/29")),
+        "{:?}",
+        generated.notes
+    );
     assert!(!generated.text.contains("IPReservation"));
     let sim = simulate(&generated.apply_to(AUTOMATIC));
     assert_eq!(

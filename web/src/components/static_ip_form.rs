@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use ipam_core::generate::{self, GenerateRequest, StaticIpPool, StaticIpRequest, StaticIpTarget};
+use ipam_core::model::annotations::IP_ADDRS;
 use ipam_core::model::Replicas;
 use ipam_core::net::{AllowedUse, AssignmentMode};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -23,8 +24,8 @@ pub struct StaticIpFormProps {
 }
 
 /// The pods a static address can be given to: Pods and one-replica workloads, as
-/// `(value, label)` where the value is `namespace/name`.
-fn targets(plan: &Plan) -> Vec<(String, String)> {
+/// `(value, label, has a static address already)` where the value is `namespace/name`.
+fn targets(plan: &Plan) -> Vec<(String, String, bool)> {
     let model = &plan.analysis.model;
     let pods = model
         .pods
@@ -32,7 +33,8 @@ fn targets(plan: &Plan) -> Vec<(String, String)> {
         .filter(|p| !p.spec.host_network && !p.name().is_empty())
         .map(|p| {
             let id = format!("{}/{}", p.namespace(), p.name());
-            (id.clone(), format!("Pod {id}"))
+            let has = p.meta.annotation(IP_ADDRS).is_some();
+            (id.clone(), label("Pod", &id, has), has)
         });
     let workloads = model
         .workloads
@@ -40,9 +42,18 @@ fn targets(plan: &Plan) -> Vec<(String, String)> {
         .filter(|w| w.replicas == Replicas::Count(1) && !w.template.spec.host_network)
         .map(|w| {
             let id = format!("{}/{}", w.namespace(), w.name());
-            (id.clone(), format!("{} {id}", w.origin.kind))
+            let has = w.template.meta.annotation(IP_ADDRS).is_some();
+            (id.clone(), label(&w.origin.kind, &id, has), has)
         });
     pods.chain(workloads).collect()
+}
+
+fn label(kind: &str, id: &str, has_static: bool) -> String {
+    if has_static {
+        format!("{kind} {id} (has a static IP)")
+    } else {
+        format!("{kind} {id}")
+    }
 }
 
 /// Pools a pod may take a static address from, as `(name, label)`; Manual ones first, since
@@ -98,13 +109,15 @@ pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
     let manual_name = use_state(String::new);
     let outcome = use_state(|| None::<Rc<Outcome>>);
 
-    // Choices that vanished from the input fall back to the first one offered.
-    let target_value = if *target == NEW || targets.iter().any(|(id, _)| *id == *target) {
+    // Choices that vanished from the input fall back to the first one offered. The default pod
+    // is the first without a static address: giving one to a pod that has one is the rarer wish.
+    let target_value = if *target == NEW || targets.iter().any(|(id, _, _)| *id == *target) {
         (*target).clone()
     } else {
         targets
-            .first()
-            .map_or_else(|| NEW.to_owned(), |(id, _)| id.clone())
+            .iter()
+            .find(|(_, _, has)| !has)
+            .map_or_else(|| NEW.to_owned(), |(id, _, _)| id.clone())
     };
     let pool_value = if *pool == NEW || pools.iter().any(|(name, _)| *name == *pool) {
         (*pool).clone()
@@ -178,7 +191,7 @@ pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
                 <label class="field">
                     <span>{ "Pod" }</span>
                     <select data-testid="static-ip-target" onchange={choose(&target)}>
-                        { for targets.iter().map(|(id, label)| html! {
+                        { for targets.iter().map(|(id, label, _)| html! {
                             <option value={id.clone()} selected={*id == target_value}>{ label }</option>
                         }) }
                         <option value={NEW} selected={target_value == NEW}>{ "A new pod…" }</option>
