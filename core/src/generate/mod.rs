@@ -115,19 +115,22 @@ pub fn append_documents(input: &str, text: &str) -> String {
     out
 }
 
-/// The errors and warnings of `after` that `before` does not have, compared by code and message
-/// (positions move when text is added, so they cannot be compared).
-pub(crate) fn new_problems(before: &str, after: &str) -> Vec<Diagnostic> {
-    let problems = |text: &str| -> Vec<Diagnostic> {
-        crate::check(&[Source::new(None, text)])
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.severity != Severity::Info)
-            .collect()
-    };
-    let mut old = problems(before);
+/// The errors and warnings among `diagnostics` (what the planner calls problems).
+pub(crate) fn problems(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .cloned()
+        .collect()
+}
+
+/// The errors and warnings of `after` that `baseline` (the input's own problems) does not have,
+/// compared by code and message (positions move when text is added, so they cannot be
+/// compared).
+pub(crate) fn new_problems(baseline: &[Diagnostic], after: &str) -> Vec<Diagnostic> {
+    let mut old: Vec<&Diagnostic> = baseline.iter().collect();
     let mut fresh = Vec::new();
-    for diagnostic in problems(after) {
+    for diagnostic in problems(&crate::check(&[Source::new(None, after)]).diagnostics) {
         match old
             .iter()
             .position(|o| o.code == diagnostic.code && o.message == diagnostic.message)

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::{new_problems, resource_name, GenerateError, Generated};
+use super::{new_problems, problems, resource_name, GenerateError, Generated};
 use crate::model::Model;
 use crate::net::{BlockSize, PoolCidr};
 use crate::simulate::{AddressUse, Simulation};
@@ -32,6 +32,8 @@ pub(super) fn generate(
 ) -> Result<Generated, GenerateError> {
     let (analysis, simulation) = crate::plan(&[Source::new(None, input)]);
     let model = &analysis.model;
+    // `check` reports exactly the plan's diagnostics, so the input's own problems are known.
+    let baseline = problems(&simulation.diagnostics);
     if request.as_manual_pool {
         let cidr = new_pool_cidr(model, &request.cidr)?;
         let taken: Vec<&str> = model.pools.iter().map(|p| p.name()).collect();
@@ -57,7 +59,7 @@ pub(super) fn generate(
             ],
             diagnostics: Vec::new(),
         };
-        generated.diagnostics = new_problems(input, &generated.apply_to(input));
+        generated.diagnostics = new_problems(&baseline, &generated.apply_to(input));
         return Ok(generated);
     }
     let net = masked(&request.cidr)?;
@@ -124,7 +126,7 @@ pub(super) fn generate(
         notes,
         diagnostics: Vec::new(),
     };
-    generated.diagnostics = new_problems(input, &generated.apply_to(input));
+    generated.diagnostics = new_problems(&baseline, &generated.apply_to(input));
     Ok(generated)
 }
 

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::{edit, new_problems, resource_name, GenerateError, Generated};
+use super::{edit, new_problems, problems, resource_name, GenerateError, Generated};
 use crate::model::annotations::IP_ADDRS;
 use crate::model::{Model, Pool, Replicas, WorkloadKind};
 use crate::net::{AllowedUse, AssignmentMode};
@@ -93,18 +93,20 @@ pub(super) fn generate(input: &str, request: &StaticIpRequest) -> Result<Generat
         pool.assignment_mode == AssignmentMode::Manual || pool.node_selector.trim() == "!all()";
     let strict = model.ipam_config().strict_affinity;
     let candidates = candidates(model, &simulation, &pool, &target.node, strict);
+    // `check` reports exactly the plan's diagnostics, so the input's own problems are known.
+    let baseline = problems(&simulation.diagnostics);
+    let context = Context {
+        input,
+        model,
+        baseline: &baseline,
+        target: &target,
+        pool: &pool,
+        protected,
+        new_pool_text: new_pool_text.as_deref(),
+    };
     let mut first: Option<Generated> = None;
     for (ip, block_note) in candidates.into_iter().take(MAX_ATTEMPTS) {
-        let generated = build(
-            input,
-            model,
-            &target,
-            &pool,
-            protected,
-            new_pool_text.as_deref(),
-            ip,
-            block_note,
-        )?;
+        let generated = build(&context, ip, block_note)?;
         if generated.is_clean() {
             return Ok(generated);
         }
@@ -465,17 +467,35 @@ pub(crate) fn annotation_value(ip: IpAddr) -> String {
     format!("'[\"{ip}\"]'")
 }
 
-#[allow(clippy::too_many_arguments)]
-fn build(
-    input: &str,
-    model: &Model,
-    target: &Target,
-    pool: &Pool,
+/// What every candidate address shares: the input, its problems, the pod and the pool.
+struct Context<'a> {
+    input: &'a str,
+    model: &'a Model,
+    /// The input's own errors and warnings, which the output is not blamed for.
+    baseline: &'a [crate::Diagnostic],
+    target: &'a Target,
+    pool: &'a Pool,
+    /// Whether the pool is never used implicitly, so the address needs no reservation.
     protected: bool,
-    new_pool_text: Option<&str>,
+    /// The manifest of a new Manual pool the address comes from.
+    new_pool_text: Option<&'a str>,
+}
+
+/// The manifests that give the context's pod `ip`, checked by the planner.
+fn build(
+    context: &Context<'_>,
     ip: IpAddr,
     block_note: String,
 ) -> Result<Generated, GenerateError> {
+    let Context {
+        input,
+        model,
+        baseline,
+        target,
+        pool,
+        protected,
+        new_pool_text,
+    } = *context;
     let prefix = if ip.is_ipv4() { 32 } else { 128 };
     let mut documents: Vec<String> = Vec::new();
     let mut notes = vec![format!("{block_note}.")];
@@ -574,6 +594,6 @@ fn build(
         notes,
         diagnostics: Vec::new(),
     };
-    generated.diagnostics = new_problems(input, &generated.apply_to(input));
+    generated.diagnostics = new_problems(baseline, &generated.apply_to(input));
     Ok(generated)
 }
