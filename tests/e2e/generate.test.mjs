@@ -289,6 +289,18 @@ test('the capacity planner: a /21 pool of /26 blocks has 32 blocks, and of 40 no
   await context.close();
 });
 
+test('the capacity planner reads a pool of the input, with the blocks the plan claimed', async () => {
+  const { context, page, problems } = await openWith(undefined, 'capacity');
+  // The example's first pool: 10.244.0.0/16 with /26 blocks, two blocks claimed by the plan.
+  assert.equal(await page.inputValue('[data-testid="capacity-pool"]'), 'default-ipv4-ippool');
+  assert.equal(await page.locator('[data-testid="capacity-pool-blocks"]').getAttribute('data-value'), '1024');
+  assert.match(await page.locator('[data-testid="capacity-claimed"]').textContent(), /2 claimed in the current plan, 1\u2009022 unclaimed/);
+  assert.equal(await page.locator('[data-testid="capacity-nodes"]').inputValue(), '2');
+  assert.equal(await page.locator('[data-testid="capacity-block-size"]').getAttribute('data-value'), '26');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('the Generate panel in the dark colour scheme', async () => {
   const { context, page, problems } = await openWith(undefined, 'static-ip', { colorScheme: 'dark' });
   await page.click('[data-testid="generate-static-ip"]');

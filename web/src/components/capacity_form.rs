@@ -72,6 +72,16 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
         pool_prefix,
     };
     let result = capacity::plan(&request);
+    // For a pool of the input, how much of it the current plan has already carved.
+    let claimed = chosen.map(|p| {
+        props
+            .plan
+            .simulation
+            .blocks
+            .iter()
+            .filter(|b| b.pool == p.name)
+            .count() as u128
+    });
 
     let set = |state: &UseStateHandle<String>| {
         let state = state.clone();
@@ -182,7 +192,7 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
             <div class="capacity-results" data-testid="capacity-results" aria-live="polite">
                 {
                     match &result {
-                        Ok(plan) => view_plan(plan, &request),
+                        Ok(plan) => view_plan(plan, &request, claimed),
                         Err(error) => html! { <p class="generate-error" data-testid="capacity-error">{ &error.message }</p> },
                     }
                 }
@@ -200,7 +210,7 @@ fn plural(n: u128, word: &str) -> String {
     format!("{} {word}{suffix}", count(n))
 }
 
-fn view_plan(plan: &CapacityPlan, request: &CapacityRequest) -> Html {
+fn view_plan(plan: &CapacityPlan, request: &CapacityRequest, claimed: Option<u128>) -> Html {
     let nodes = u128::from(request.nodes);
     let advice =
         |prefix: Option<u8>| prefix.map_or_else(|| "none fits".to_owned(), |p| format!("/{p}"));
@@ -235,7 +245,14 @@ fn view_plan(plan: &CapacityPlan, request: &CapacityRequest) -> Html {
                 <dl class="capacity-numbers">
                     <div data-testid="capacity-pool-blocks" data-value={pool.blocks.to_string()}>
                         <dt>{ "Blocks in the pool" }</dt>
-                        <dd>{ format!("{} ({})", count(pool.blocks), plural(pool.addresses, "address")) }</dd>
+                        <dd>
+                            { format!("{} ({})", count(pool.blocks), plural(pool.addresses, "address")) }
+                            if let Some(claimed) = claimed {
+                                <small class="muted" data-testid="capacity-claimed">
+                                    { format!("; {} claimed in the current plan, {} unclaimed", count(claimed), count(pool.blocks.saturating_sub(claimed))) }
+                                </small>
+                            }
+                        </dd>
                     </div>
                     <div data-testid="capacity-nodes-fit" data-value={pool.nodes_that_fit.map(|n| n.to_string()).unwrap_or_default()}>
                         <dt>{ "Nodes with blocks of their own" }</dt>
