@@ -8,6 +8,7 @@
 pub mod cni;
 pub mod codes;
 pub mod diagnostic;
+pub mod generate;
 pub mod gorand;
 pub mod ipam;
 pub mod lifecycle;

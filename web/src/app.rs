@@ -10,8 +10,9 @@ use yew::prelude::*;
 
 use crate::components::{
     address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList, editor::Editor,
-    embed_bar::EmbedBar, gallery::Gallery, header::Header, pool_usage::PoolUsageList,
-    resources::ResourceList, summary::Summary, tunnels::Tunnels, Palette,
+    embed_bar::EmbedBar, gallery::Gallery, generators::Generators, header::Header,
+    pool_usage::PoolUsageList, resources::ResourceList, summary::Summary, tunnels::Tunnels,
+    Palette,
 };
 use crate::page::{self, Mode};
 use crate::state::{Action, State};
@@ -84,6 +85,7 @@ pub fn app() -> Html {
     let on_load = make_callback(&state, Action::LoadExample);
     let on_select_block = make_callback(&state, Action::SelectBlock);
     let on_undo = make_callback(&state, |()| Action::Undo);
+    let on_generated = make_callback(&state, Action::AddGenerated);
 
     let plan = state.plan.clone();
     let palette = use_memo(plan.clone(), |plan| Palette::of(plan));
@@ -129,6 +131,7 @@ pub fn app() -> Html {
                         </section>
                     }
                     if !embed {
+                        <Generators plan={plan.clone()} {stale} on_apply={on_generated} />
                         <ResourceList resources={plan.analysis.resources()} />
                     }
                 </section>

@@ -5,9 +5,9 @@
 
 mod api;
 mod app;
-mod cells;
 mod components;
 mod examples;
+mod export;
 mod page;
 mod share;
 mod state;

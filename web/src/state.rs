@@ -108,6 +108,9 @@ pub enum Action {
     Undo,
     /// Shows a block's addresses in the map, or the pools again with `None`.
     SelectBlock(Option<String>),
+    /// Replaces the text with the planned text plus a generator's output ("Add to input").
+    /// Ignored while the results are stale: the output was made for the planned text.
+    AddGenerated(String),
 }
 
 impl Reducible for State {
@@ -154,6 +157,8 @@ impl Reducible for State {
                 }
                 None => self,
             },
+            Action::AddGenerated(_) if self.is_stale() => self,
+            Action::AddGenerated(text) => Rc::new(self.replace_text(text, Some("Undo add"))),
             Action::SelectBlock(block) if block == self.selected_block => self,
             Action::SelectBlock(block) => Rc::new(State {
                 text: self.text.clone(),
@@ -188,6 +193,30 @@ mod tests {
         let state = reduce(state, Action::Replan);
         assert!(!state.is_stale());
         assert_eq!(state.plan.revision, 1);
+    }
+
+    #[test]
+    fn generated_text_replaces_fresh_results_only_and_can_be_undone() {
+        let state = State::new("kind: Foo\n".into(), None);
+        let stale = reduce(state, Action::Edit("kind: Bar\n".into()));
+        let stale = reduce(
+            stale,
+            Action::AddGenerated("kind: Foo\n---\nkind: Baz\n".into()),
+        );
+        assert_eq!(stale.text, "kind: Bar\n");
+        let fresh = reduce(stale, Action::Replan);
+        let added = reduce(
+            fresh,
+            Action::AddGenerated("kind: Bar\n---\nkind: Baz\n".into()),
+        );
+        assert_eq!(added.text, "kind: Bar\n---\nkind: Baz\n");
+        assert!(!added.is_stale());
+        assert_eq!(
+            added.undo.as_ref().map(|u| u.label.as_str()),
+            Some("Undo add")
+        );
+        let undone = reduce(added, Action::Undo);
+        assert_eq!(undone.text, "kind: Bar\n");
     }
 
     #[test]

@@ -9,7 +9,6 @@ use yew::prelude::*;
 
 use super::block_detail::BlockDetail;
 use super::{affinity_node, Palette};
-use crate::cells::Range;
 use crate::state::Plan;
 
 #[derive(Properties, PartialEq)]
@@ -92,13 +91,9 @@ fn view_pool(name: &str, cidr: Option<&str>, props: &AddressMapProps) -> Html {
 fn view_block(b: &BlockView, props: &AddressMapProps) -> Html {
     let node = b.affinity.as_deref().and_then(affinity_node);
     let colour = node.map_or_else(|| "node-none".to_owned(), |n| props.palette.class(n));
-    let size = Range::parse(&b.cidr).and_then(Range::len);
     let used = b.used.len();
-    let fill = match size {
-        Some(size) => format!("{used}/{size}"),
-        None => used.to_string(),
-    };
-    let full = size.is_some_and(|s| used as u128 >= s);
+    let fill = format!("{used}/{}", b.size);
+    let full = used as u128 >= u128::from(b.size);
     let title = format!(
         "{} — {}; {} addresses in use{}",
         b.cidr,

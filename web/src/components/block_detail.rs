@@ -1,14 +1,25 @@
 //! One block's addresses: a grid of cells coloured by state (free, pod by node, static pod,
 //! tunnel, reserved, cooldown, Windows-reserved), then the used addresses as a table.
 
+use std::net::IpAddr;
 use std::rc::Rc;
 
 use ipam_core::simulate::{AddressUse, BlockView};
 use yew::prelude::*;
 
 use super::{affinity_node, Palette};
-use crate::cells::{block_cells, Cell};
 use crate::state::Plan;
+
+/// The most addresses a block view draws: a block has at most 4096 (blockSize 20 or 116).
+const MAX_CELLS: u32 = 4096;
+
+/// One address of a block, as the core's `BlockView::addresses` gives it: what uses it, if
+/// anything, and whether an IPReservation covers it.
+struct Cell<'a> {
+    ip: IpAddr,
+    used: Option<&'a AddressUse>,
+    reserved: bool,
+}
 
 #[derive(Properties, PartialEq)]
 pub struct BlockDetailProps {
@@ -24,7 +35,11 @@ const GAP: u32 = 2;
 #[function_component(BlockDetail)]
 pub fn block_detail(props: &BlockDetailProps) -> Html {
     let b = &props.block;
-    let cells = block_cells(b);
+    let cells: Option<Vec<Cell<'_>>> = (b.size <= MAX_CELLS).then(|| {
+        b.addresses()
+            .map(|(ip, used, reserved)| Cell { ip, used, reserved })
+            .collect()
+    });
     let node = b.affinity.as_deref().and_then(affinity_node);
     let onclick = {
         let on_close = props.on_close.clone();

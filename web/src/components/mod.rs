@@ -1,23 +1,27 @@
 //! One component per file. Components take props and report intent through callbacks; only the
 //! root (`app.rs`) dispatches actions.
 //!
-//! Planned, not yet built: `generators.rs`, the panel that writes IPPool, IPReservation and
-//! annotation manifests (per-ordinal pools for StatefulSets, a reservation for a static IP, the
-//! fixed pool CIDR). It needs generator entry points in `ipam-core` and will sit in the results
-//! pane after the address map; the page must not invent manifests on its own.
+//! `generators.rs` is the Generate panel (after the address map): a static IP for a pod, a
+//! reserved range, the capacity planner. Every manifest comes from `ipam_core::generate`; the
+//! page invents none.
 
 pub mod address_map;
 pub mod allocations;
 pub mod block_detail;
+pub mod capacity_form;
 pub mod diagnostics;
 pub mod editor;
 pub mod embed_bar;
 pub mod gallery;
+pub mod generated_output;
+pub mod generators;
 pub mod gutter;
 pub mod header;
 pub mod line_marks;
 pub mod pool_usage;
+pub mod reserve_form;
 pub mod resources;
+pub mod static_ip_form;
 pub mod summary;
 pub mod tunnels;
 
@@ -25,7 +29,7 @@ use std::rc::Rc;
 
 use crate::state::Plan;
 
-/// The simulated cluster's nodes in order of first appearance, each with a colour class
+/// The simulated cluster's nodes in start order, each with a colour class
 /// (`node-0` … `node-7`, repeating) shared by every view.
 #[derive(Debug, PartialEq)]
 pub struct Palette {
@@ -35,22 +39,15 @@ pub struct Palette {
 pub const NODE_COLOURS: usize = 8;
 
 impl Palette {
+    /// The simulation's nodes in start order, then any node only a block's affinity names.
     pub fn of(plan: &Plan) -> Rc<Palette> {
-        let mut nodes: Vec<String> = Vec::new();
-        let mut add = |name: &str| {
-            if !name.is_empty() && !nodes.iter().any(|n| n == name) {
-                nodes.push(name.to_owned());
-            }
-        };
-        for doc in plan.analysis.documents.iter().filter(|d| d.kind == "Node") {
-            add(&doc.name);
-        }
         let sim = &plan.simulation;
-        sim.tunnels.iter().for_each(|t| add(&t.node));
-        sim.pods.iter().for_each(|p| add(&p.node));
+        let mut nodes: Vec<String> = sim.nodes.iter().map(|n| n.name.clone()).collect();
         for block in &sim.blocks {
             if let Some(node) = block.affinity.as_deref().and_then(affinity_node) {
-                add(node);
+                if !nodes.iter().any(|n| n == node) {
+                    nodes.push(node.to_owned());
+                }
             }
         }
         Rc::new(Palette { nodes })

@@ -1,0 +1,302 @@
+//! The capacity planner: nodes × pods per node in, block size and pool prefix advice out, and
+//! for a pool of the input (or a prefix typed in) how many nodes fit, who borrows first and who
+//! fails first. Results follow every keystroke; the core's arithmetic is instant.
+
+use std::rc::Rc;
+
+use ipam_core::generate::capacity::{self, CapacityPlan, CapacityRequest, FailureReason};
+use ipam_core::net::Family;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::count;
+use crate::state::Plan;
+
+/// The pool select's values besides the input's pool names.
+const NO_POOL: &str = "";
+const CUSTOM: &str = "custom";
+
+#[derive(Properties, PartialEq)]
+pub struct CapacityFormProps {
+    pub plan: Rc<Plan>,
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> Option<T> {
+    text.trim().parse().ok()
+}
+
+#[function_component(CapacityForm)]
+pub fn capacity_form(props: &CapacityFormProps) -> Html {
+    let model = &props.plan.analysis.model;
+    let pools = model.effective_pools();
+    let config = model.ipam_config();
+    let node_count = props.plan.simulation.nodes.len().max(1);
+
+    let nodes = use_state(|| node_count.to_string());
+    let pods = use_state(|| "110".to_owned());
+    let tunnel = use_state(|| false);
+    let family = use_state(|| Family::V4);
+    let block = use_state(String::new);
+    let max_blocks = use_state(|| config.max_blocks_per_host.to_string());
+    let strict = use_state(|| config.strict_affinity);
+    let headroom = use_state(|| "25".to_owned());
+    let pool = use_state(|| {
+        pools
+            .iter()
+            .find(|p| !p.disabled)
+            .map_or_else(|| CUSTOM.to_owned(), |p| p.name.clone())
+    });
+    let prefix = use_state(|| "21".to_owned());
+
+    // A pool of the input decides the family, block size and prefix.
+    let chosen = pools.iter().find(|p| p.name == *pool);
+    let family_value = chosen.map_or(*family, |p| p.family());
+    let block_value: Option<u8> = match chosen {
+        Some(p) => Some(p.block_size.prefix_len()),
+        None => number(&block),
+    };
+    let pool_prefix = match (chosen, pool.as_str()) {
+        (Some(p), _) => Some(p.cidr.prefix_len()),
+        (None, CUSTOM) => number::<u8>(prefix.trim_start_matches('/')),
+        _ => None,
+    };
+    let request = CapacityRequest {
+        family: family_value,
+        nodes: number(&nodes).unwrap_or(0),
+        pods_per_node: number(&pods).unwrap_or(0),
+        tunnel_per_node: *tunnel,
+        block_size: block_value,
+        max_blocks_per_host: number(&max_blocks).unwrap_or(0),
+        strict_affinity: *strict,
+        headroom_percent: number(&headroom).unwrap_or(0),
+        pool_prefix,
+    };
+    let result = capacity::plan(&request);
+    // For a pool of the input, how much of it the current plan has already carved.
+    let claimed = chosen.map(|p| {
+        props
+            .plan
+            .simulation
+            .blocks
+            .iter()
+            .filter(|b| b.pool == p.name)
+            .count() as u128
+    });
+
+    let set = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let choose = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            state.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+        })
+    };
+    let toggle = |state: &UseStateHandle<bool>| {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            state.set(e.target_unchecked_into::<HtmlInputElement>().checked())
+        })
+    };
+    let on_family = {
+        let (family, block) = (family.clone(), block.clone());
+        Callback::from(move |e: Event| {
+            let v6 = e.target_unchecked_into::<HtmlSelectElement>().value() == "v6";
+            family.set(if v6 { Family::V6 } else { Family::V4 });
+            // Block sizes differ by family; go back to advice.
+            block.set(String::new());
+        })
+    };
+    let block_range = match family_value {
+        Family::V4 => 20..=32u8,
+        Family::V6 => 116..=128u8,
+    };
+    let block_text = block_value.map(|b| b.to_string()).unwrap_or_default();
+
+    html! {
+        <form class="generator-form capacity-form" data-testid="capacity-form"
+            onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
+            <p class="generator-intro">
+                { "How big a pool and blocks must be for your nodes. It assumes the planner's cluster: nodes start in order, then pods spread evenly over them." }
+            </p>
+            <div class="field-row">
+                <label class="field narrow">
+                    <span>{ "Nodes" }</span>
+                    <input type="number" min="0" data-testid="capacity-nodes" value={(*nodes).clone()} oninput={set(&nodes)} />
+                </label>
+                <label class="field narrow">
+                    <span>{ "Pods per node" }</span>
+                    <input type="number" min="0" data-testid="capacity-pods" value={(*pods).clone()} oninput={set(&pods)} />
+                </label>
+                <label class="field check">
+                    <input type="checkbox" data-testid="capacity-tunnel" checked={*tunnel} onchange={toggle(&tunnel)} />
+                    <span>{ "Tunnel address per node (IPIP, VXLAN, WireGuard)" }</span>
+                </label>
+            </div>
+            <div class="field-row">
+                <label class="field">
+                    <span>{ "Pool" }</span>
+                    <select data-testid="capacity-pool" onchange={choose(&pool)}>
+                        { for pools.iter().map(|p| html! {
+                            <option value={p.name.clone()} selected={*pool == p.name}>
+                                { format!("{} ({}, /{} blocks)", p.name, p.cidr, p.block_size.prefix_len()) }
+                            </option>
+                        }) }
+                        <option value={CUSTOM} selected={*pool == CUSTOM}>{ "A pool prefix I type…" }</option>
+                        <option value={NO_POOL} selected={*pool == NO_POOL}>{ "None: advise a pool" }</option>
+                    </select>
+                </label>
+                if chosen.is_none() {
+                    <label class="field narrow">
+                        <span>{ "Family" }</span>
+                        <select data-testid="capacity-family" onchange={on_family}>
+                            <option value="v4" selected={family_value == Family::V4}>{ "IPv4" }</option>
+                            <option value="v6" selected={family_value == Family::V6}>{ "IPv6" }</option>
+                        </select>
+                    </label>
+                    if *pool == CUSTOM {
+                        <label class="field narrow">
+                            <span>{ "Pool prefix length" }</span>
+                            <input type="number" min="0" max="128" data-testid="capacity-prefix"
+                                value={(*prefix).clone()} oninput={set(&prefix)} />
+                        </label>
+                    }
+                    <label class="field narrow">
+                        <span>{ "blockSize" }</span>
+                        <select data-testid="capacity-block" onchange={choose(&block)}>
+                            <option value="" selected={block_text.is_empty()}>{ "advise" }</option>
+                            { for block_range.map(|b| html! {
+                                <option value={b.to_string()} selected={block_text == b.to_string()}>{ format!("/{b}") }</option>
+                            }) }
+                        </select>
+                    </label>
+                }
+            </div>
+            <div class="field-row">
+                <label class="field narrow">
+                    <span>{ "maxBlocksPerHost (0 = 20)" }</span>
+                    <input type="number" min="0" data-testid="capacity-max-blocks" value={(*max_blocks).clone()} oninput={set(&max_blocks)} />
+                </label>
+                <label class="field narrow">
+                    <span>{ "Headroom for growth, % of nodes" }</span>
+                    <input type="number" min="0" data-testid="capacity-headroom" value={(*headroom).clone()} oninput={set(&headroom)} />
+                </label>
+                <label class="field check">
+                    <input type="checkbox" data-testid="capacity-strict" checked={*strict} onchange={toggle(&strict)} />
+                    <span>{ "strictAffinity (no borrowing)" }</span>
+                </label>
+            </div>
+            <div class="capacity-results" data-testid="capacity-results" aria-live="polite">
+                {
+                    match &result {
+                        Ok(plan) => view_plan(plan, &request, claimed),
+                        Err(error) => html! { <p class="generate-error" data-testid="capacity-error">{ &error.message }</p> },
+                    }
+                }
+            </div>
+        </form>
+    }
+}
+
+fn plural(n: u128, word: &str) -> String {
+    let suffix = match (n, word.ends_with('s')) {
+        (1, _) => "",
+        (_, true) => "es",
+        (_, false) => "s",
+    };
+    format!("{} {word}{suffix}", count(n))
+}
+
+fn view_plan(plan: &CapacityPlan, request: &CapacityRequest, claimed: Option<u128>) -> Html {
+    let nodes = u128::from(request.nodes);
+    let advice =
+        |prefix: Option<u8>| prefix.map_or_else(|| "none fits".to_owned(), |p| format!("/{p}"));
+    html! {
+        <>
+            <dl class="capacity-numbers">
+                <div data-testid="capacity-block-size" data-value={plan.block_size.to_string()}>
+                    <dt>{ "Block size" }</dt>
+                    <dd>{ format!("/{} ({} addresses){}", plan.block_size, count(plan.block_addresses), if plan.block_size_advised { ", advised" } else { "" }) }</dd>
+                </div>
+                <div data-testid="capacity-blocks-per-node" data-value={plan.blocks_per_node.to_string()}>
+                    <dt>{ "Blocks per node" }</dt>
+                    <dd>{ format!("{} for {} (limit {})", count(plan.blocks_per_node), plural(plan.addresses_per_node, "address"), plan.block_limit) }</dd>
+                </div>
+                <div data-testid="capacity-total-blocks" data-value={plan.total_blocks.to_string()}>
+                    <dt>{ "Blocks for the cluster" }</dt>
+                    <dd>{ count(plan.total_blocks) }</dd>
+                </div>
+                <div data-testid="capacity-advice" data-value={plan.advised_pool_prefix.map(|p| p.to_string()).unwrap_or_default()}>
+                    <dt>{ "Pool to create" }</dt>
+                    <dd>{ format!("{} for {} ({} exactly fits today's {})", advice(plan.advised_pool_prefix), plural(plan.planned_nodes, "node"), advice(plan.min_pool_prefix), plural(nodes, "node")) }</dd>
+                </div>
+            </dl>
+            if plan.over_block_limit {
+                <p class="capacity-warning" data-testid="capacity-over-limit">
+                    { format!("A node needs {} blocks but may claim only {}: its pods beyond {} addresses fail with block-limit. Use larger blocks (a shorter blockSize).",
+                        count(plan.blocks_per_node), plan.block_limit, count(u128::from(plan.block_limit) * plan.block_addresses)) }
+                </p>
+            }
+            if let Some(pool) = &plan.pool {
+                <h4 class="capacity-pool-title">{ format!("A /{} pool", pool.prefix) }</h4>
+                <dl class="capacity-numbers">
+                    <div data-testid="capacity-pool-blocks" data-value={pool.blocks.to_string()}>
+                        <dt>{ "Blocks in the pool" }</dt>
+                        <dd>
+                            { format!("{} ({})", count(pool.blocks), plural(pool.addresses, "address")) }
+                            if let Some(claimed) = claimed {
+                                <small class="muted" data-testid="capacity-claimed">
+                                    { format!("; {} claimed in the current plan, {} unclaimed", count(claimed), count(pool.blocks.saturating_sub(claimed))) }
+                                </small>
+                            }
+                        </dd>
+                    </div>
+                    <div data-testid="capacity-nodes-fit" data-value={pool.nodes_that_fit.map(|n| n.to_string()).unwrap_or_default()}>
+                        <dt>{ "Nodes with blocks of their own" }</dt>
+                        <dd>{ pool.nodes_that_fit.map_or_else(|| "any number (no node needs a block)".to_owned(), |n| format!("{} before the pool is fully carved", count(n))) }</dd>
+                    </div>
+                    <div data-testid="capacity-borrowing" data-first={pool.first_borrowing_node.map(|n| n.to_string()).unwrap_or_default()}
+                        data-count={pool.nodes_short_of_blocks.to_string()}>
+                        <dt>{ if request.strict_affinity { "Short of blocks (strict: no borrowing)" } else { "Borrowing" } }</dt>
+                        <dd>{ borrowing_text(pool.first_borrowing_node, pool.nodes_short_of_blocks, nodes) }</dd>
+                    </div>
+                    <div data-testid="capacity-failure" data-node={pool.first_failure.map(|f| f.node.to_string()).unwrap_or_default()}
+                        data-code={pool.first_failure.map(|f| f.reason.code()).unwrap_or_default()}>
+                        <dt>{ "First failure" }</dt>
+                        <dd>{
+                            match pool.first_failure {
+                                None => "none: every pod gets an address".to_owned(),
+                                Some(f) => format!("node {}: {}", count(f.node), match f.reason {
+                                    FailureReason::BlockLimit => "it owns maxBlocksPerHost full blocks (block-limit)",
+                                    FailureReason::PoolExhausted => "every address of the pool is taken (pool-exhausted)",
+                                    FailureReason::StrictAffinity => "no unclaimed block is left and strict affinity forbids borrowing (pool-exhausted)",
+                                }),
+                            }
+                        }</dd>
+                    </div>
+                </dl>
+            }
+        </>
+    }
+}
+
+fn borrowing_text(first: Option<u128>, short: u128, nodes: u128) -> String {
+    match first {
+        None => "none: every node claims the blocks it needs".to_owned(),
+        Some(first) if short == nodes.saturating_sub(first) + 1 && short > 1 => format!(
+            "nodes {}–{} ({}) find no unclaimed block",
+            count(first),
+            count(nodes),
+            count(short)
+        ),
+        Some(first) if short == 1 => format!("node {} finds no unclaimed block", count(first)),
+        Some(first) => format!(
+            "{} find no unclaimed block for all they need, node {} first",
+            plural(short, "node"),
+            count(first)
+        ),
+    }
+}

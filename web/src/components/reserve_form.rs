@@ -1,0 +1,93 @@
+//! The reserve-a-range generator's form: a CIDR, an optional name, and whether to reserve it
+//! inside a pool (IPReservation) or to make it a pool of its own that automatic assignment
+//! never uses (Manual, `!all()`).
+
+use std::rc::Rc;
+
+use ipam_core::generate::{self, GenerateRequest, ReserveRangeRequest};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::generated_output::{GeneratedOutput, Outcome};
+use crate::state::Plan;
+
+#[derive(Properties, PartialEq)]
+pub struct ReserveFormProps {
+    pub plan: Rc<Plan>,
+    pub stale: bool,
+    pub on_apply: Callback<String>,
+}
+
+#[function_component(ReserveForm)]
+pub fn reserve_form(props: &ReserveFormProps) -> Html {
+    let cidr = use_state(String::new);
+    let name = use_state(String::new);
+    let as_pool = use_state(|| false);
+    let outcome = use_state(|| None::<Rc<Outcome>>);
+
+    let on_generate = {
+        let plan = props.plan.clone();
+        let outcome = outcome.clone();
+        let request = ReserveRangeRequest {
+            cidr: (*cidr).clone(),
+            name: (*name).clone(),
+            as_manual_pool: *as_pool,
+        };
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let request = GenerateRequest::ReserveRange(request.clone());
+            outcome.set(Some(Rc::new(Outcome {
+                input: plan.text.clone(),
+                result: generate::generate(&plan.text, &request),
+            })));
+        })
+    };
+    let set = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let mode = |pool: bool| {
+        let as_pool = as_pool.clone();
+        Callback::from(move |_: Event| as_pool.set(pool))
+    };
+    html! {
+        <form class="generator-form" data-testid="reserve-form" onsubmit={on_generate}>
+            <p class="generator-intro">
+                { "Keeps a range away from automatic assignment, for addresses you hand out yourself with the ipAddrs annotation." }
+            </p>
+            <fieldset class="choice">
+                <legend>{ "How" }</legend>
+                <label>
+                    <input type="radio" name="reserve-mode" data-testid="reserve-as-reservation"
+                        checked={!*as_pool} onchange={mode(false)} />
+                    { " An IPReservation of a range inside a pool" }
+                </label>
+                <label>
+                    <input type="radio" name="reserve-mode" data-testid="reserve-as-pool"
+                        checked={*as_pool} onchange={mode(true)} />
+                    { " A Manual pool (" }<code>{ "!all()" }</code>{ ", Workload only) for a range outside every pool" }
+                </label>
+            </fieldset>
+            <div class="field-row">
+                <label class="field">
+                    <span>{ "CIDR" }</span>
+                    <input type="text" data-testid="reserve-cidr" placeholder="10.244.200.0/28"
+                        value={(*cidr).clone()} oninput={set(&cidr)} />
+                </label>
+                <label class="field">
+                    <span>{ "Name (optional)" }</span>
+                    <input type="text" data-testid="reserve-name" value={(*name).clone()} oninput={set(&name)} />
+                </label>
+            </div>
+            <button type="submit" class="primary" data-testid="generate-reserve">{ "Generate" }</button>
+            if let Some(outcome) = &*outcome {
+                <GeneratedOutput outcome={outcome.clone()} planned_text={props.plan.text.clone()}
+                    stale={props.stale}
+                    file_name={if *as_pool { "manual-pool.yaml" } else { "ip-reservation.yaml" }}
+                    on_apply={props.on_apply.clone()} />
+            }
+        </form>
+    }
+}

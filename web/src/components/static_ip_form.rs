@@ -1,0 +1,250 @@
+//! The static-IP generator's form: which pod (one of the input, or a new one on a chosen node)
+//! and which pool (one of the input, or a new Manual pool), then the core picks the address.
+
+use std::rc::Rc;
+
+use ipam_core::generate::{self, GenerateRequest, StaticIpPool, StaticIpRequest, StaticIpTarget};
+use ipam_core::model::annotations::IP_ADDRS;
+use ipam_core::model::Replicas;
+use ipam_core::net::{AllowedUse, AssignmentMode};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::generated_output::{GeneratedOutput, Outcome};
+use crate::state::Plan;
+
+/// The target select's value for "a new pod".
+const NEW: &str = "new";
+
+#[derive(Properties, PartialEq)]
+pub struct StaticIpFormProps {
+    pub plan: Rc<Plan>,
+    pub stale: bool,
+    pub on_apply: Callback<String>,
+}
+
+/// The pods a static address can be given to: Pods and one-replica workloads, as
+/// `(value, label, has a static address already)` where the value is `namespace/name`.
+fn targets(plan: &Plan) -> Vec<(String, String, bool)> {
+    let model = &plan.analysis.model;
+    let pods = model
+        .pods
+        .iter()
+        .filter(|p| !p.spec.host_network && !p.name().is_empty())
+        .map(|p| {
+            let id = format!("{}/{}", p.namespace(), p.name());
+            let has = p.meta.annotation(IP_ADDRS).is_some();
+            (id.clone(), label("Pod", &id, has), has)
+        });
+    let workloads = model
+        .workloads
+        .iter()
+        .filter(|w| w.replicas == Replicas::Count(1) && !w.template.spec.host_network)
+        .map(|w| {
+            let id = format!("{}/{}", w.namespace(), w.name());
+            let has = w.template.meta.annotation(IP_ADDRS).is_some();
+            (id.clone(), label(&w.origin.kind, &id, has), has)
+        });
+    pods.chain(workloads).collect()
+}
+
+fn label(kind: &str, id: &str, has_static: bool) -> String {
+    if has_static {
+        format!("{kind} {id} (has a static IP)")
+    } else {
+        format!("{kind} {id}")
+    }
+}
+
+/// Pools a pod may take a static address from, as `(name, label)`; Manual ones first, since
+/// they need no reservation.
+fn pools(plan: &Plan) -> Vec<(String, String)> {
+    let mut pools: Vec<_> = plan
+        .analysis
+        .model
+        .effective_pools()
+        .into_iter()
+        .filter(|p| !p.disabled && p.allows(AllowedUse::Workload))
+        .collect();
+    pools.sort_by_key(|p| p.assignment_mode != AssignmentMode::Manual);
+    pools
+        .into_iter()
+        .map(|p| {
+            let manual = if p.assignment_mode == AssignmentMode::Manual {
+                ", Manual"
+            } else {
+                ""
+            };
+            (p.name.clone(), format!("{} ({}{manual})", p.name, p.cidr))
+        })
+        .collect()
+}
+
+fn input_value(e: &InputEvent) -> String {
+    e.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+fn select_value(e: &Event) -> String {
+    e.target_unchecked_into::<HtmlSelectElement>().value()
+}
+
+#[function_component(StaticIpForm)]
+pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
+    let plan = &props.plan;
+    let targets = targets(plan);
+    let pools = pools(plan);
+    let nodes: Vec<String> = plan
+        .simulation
+        .nodes
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+
+    let target = use_state(String::new);
+    let new_name = use_state(|| "static-pod".to_owned());
+    let new_namespace = use_state(|| "default".to_owned());
+    let node = use_state(String::new);
+    let pool = use_state(String::new);
+    let manual_cidr = use_state(String::new);
+    let manual_name = use_state(String::new);
+    let outcome = use_state(|| None::<Rc<Outcome>>);
+
+    // Choices that vanished from the input fall back to the first one offered. The default pod
+    // is the first without a static address: giving one to a pod that has one is the rarer wish.
+    let target_value = if *target == NEW || targets.iter().any(|(id, _, _)| *id == *target) {
+        (*target).clone()
+    } else {
+        targets
+            .iter()
+            .find(|(_, _, has)| !has)
+            .map_or_else(|| NEW.to_owned(), |(id, _, _)| id.clone())
+    };
+    let pool_value = if *pool == NEW || pools.iter().any(|(name, _)| *name == *pool) {
+        (*pool).clone()
+    } else {
+        pools
+            .first()
+            .map_or_else(|| NEW.to_owned(), |(name, _)| name.clone())
+    };
+    let node_value = if nodes.contains(&node) {
+        (*node).clone()
+    } else {
+        nodes
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "node-1".to_owned())
+    };
+
+    let on_generate = {
+        let plan = plan.clone();
+        let outcome = outcome.clone();
+        let (target_value, pool_value, node_value) =
+            (target_value.clone(), pool_value.clone(), node_value.clone());
+        let (new_name, new_namespace) = ((*new_name).clone(), (*new_namespace).clone());
+        let (manual_cidr, manual_name) = ((*manual_cidr).clone(), (*manual_name).clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let target = if target_value == NEW {
+                StaticIpTarget::NewPod {
+                    namespace: new_namespace.clone(),
+                    name: new_name.clone(),
+                    node: node_value.clone(),
+                }
+            } else {
+                let (namespace, name) = target_value.split_once('/').unwrap_or(("default", ""));
+                StaticIpTarget::Existing {
+                    namespace: namespace.to_owned(),
+                    name: name.to_owned(),
+                }
+            };
+            let pool = if pool_value == NEW {
+                StaticIpPool::NewManual {
+                    name: manual_name.clone(),
+                    cidr: manual_cidr.clone(),
+                }
+            } else {
+                StaticIpPool::Existing(pool_value.clone())
+            };
+            let request = GenerateRequest::StaticIp(StaticIpRequest { target, pool });
+            outcome.set(Some(Rc::new(Outcome {
+                input: plan.text.clone(),
+                result: generate::generate(&plan.text, &request),
+            })));
+        })
+    };
+
+    let set = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| state.set(input_value(&e)))
+    };
+    let choose = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: Event| state.set(select_value(&e)))
+    };
+
+    html! {
+        <form class="generator-form" data-testid="static-ip-form" onsubmit={on_generate}>
+            <p class="generator-intro">
+                { "Gives one pod an address automatic assignment cannot take: a free address of a Manual pool, or of an automatic pool together with an IPReservation of exactly that address." }
+            </p>
+            <div class="field-row">
+                <label class="field">
+                    <span>{ "Pod" }</span>
+                    <select data-testid="static-ip-target" onchange={choose(&target)}>
+                        { for targets.iter().map(|(id, label, _)| html! {
+                            <option value={id.clone()} selected={*id == target_value}>{ label }</option>
+                        }) }
+                        <option value={NEW} selected={target_value == NEW}>{ "A new pod…" }</option>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>{ "Pool" }</span>
+                    <select data-testid="static-ip-pool" onchange={choose(&pool)}>
+                        { for pools.iter().map(|(name, label)| html! {
+                            <option value={name.clone()} selected={*name == pool_value}>{ label }</option>
+                        }) }
+                        <option value={NEW} selected={pool_value == NEW}>{ "A new Manual pool…" }</option>
+                    </select>
+                </label>
+            </div>
+            if target_value == NEW {
+                <div class="field-row">
+                    <label class="field">
+                        <span>{ "Name" }</span>
+                        <input type="text" data-testid="static-ip-name" value={(*new_name).clone()} oninput={set(&new_name)} />
+                    </label>
+                    <label class="field">
+                        <span>{ "Namespace" }</span>
+                        <input type="text" data-testid="static-ip-namespace" value={(*new_namespace).clone()} oninput={set(&new_namespace)} />
+                    </label>
+                    <label class="field">
+                        <span>{ "Node" }</span>
+                        <select data-testid="static-ip-node" onchange={choose(&node)}>
+                            { for nodes.iter().map(|n| html! {
+                                <option value={n.clone()} selected={*n == node_value}>{ n }</option>
+                            }) }
+                        </select>
+                    </label>
+                </div>
+            }
+            if pool_value == NEW {
+                <div class="field-row">
+                    <label class="field">
+                        <span>{ "New pool CIDR" }</span>
+                        <input type="text" data-testid="static-ip-pool-cidr" placeholder="10.250.0.0/28"
+                            value={(*manual_cidr).clone()} oninput={set(&manual_cidr)} />
+                    </label>
+                    <label class="field">
+                        <span>{ "Pool name (optional)" }</span>
+                        <input type="text" value={(*manual_name).clone()} oninput={set(&manual_name)} />
+                    </label>
+                </div>
+            }
+            <button type="submit" class="primary" data-testid="generate-static-ip">{ "Generate" }</button>
+            if let Some(outcome) = &*outcome {
+                <GeneratedOutput outcome={outcome.clone()} planned_text={plan.text.clone()}
+                    stale={props.stale} file_name="static-ip.yaml" on_apply={props.on_apply.clone()} />
+            }
+        </form>
+    }
+}
