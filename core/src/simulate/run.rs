@@ -122,13 +122,19 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
     );
     if model.pools.is_empty() && !pods.is_empty() {
         // Without a pool every pod would fail alike; one note says more than a list of errors.
-        driver.simulation.diagnostics.push(Diagnostic::info(
+        let note = Diagnostic::info(
             "no-pools",
             format!(
                 "the input has no IPPool, so the allocation of its {} pods is not simulated; paste the cluster's pools (`kubectl get ippools -o yaml`) to plan addresses",
                 pods.len()
             ),
-        ));
+        );
+        // Located at the first pod, so every front end can show it somewhere.
+        let first = &pods[0];
+        driver
+            .simulation
+            .diagnostics
+            .push(first.origin.locate(note, first.pos));
         return driver.finish();
     }
     // What a pasted live cluster already holds comes first: nodes' recorded tunnel addresses
@@ -486,8 +492,21 @@ impl<'m> Driver<'m> {
                         ),
                     )
                     .calico(calico);
+                    // At the Node document, or else at the first pool the address would come from.
+                    let first_pool =
+                        args.ipv4_pools
+                            .iter()
+                            .chain(&args.ipv6_pools)
+                            .find_map(|cidr| {
+                                self.model
+                                    .pools
+                                    .iter()
+                                    .find(|p| p.effective().is_some_and(|e| e.cidr.net() == *cidr))
+                            });
                     if let Some(n) = model_node {
                         diagnostic = n.origin.locate(diagnostic, n.origin.pos);
+                    } else if let Some(pool) = first_pool {
+                        diagnostic = pool.origin.locate(diagnostic, pool.origin.pos);
                     }
                     self.simulation.diagnostics.push(diagnostic);
                 }
