@@ -51,6 +51,10 @@ test('a change is reviewed against the existing cluster, and clearing it checks 
   assert.deepEqual(marked, changeLines);
 
   await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.evaluate(() => {
+    window.scrollTo(0, 0);
+    document.querySelector('[data-testid="existing-input"]').scrollTop = 0;
+  });
   await page.screenshot({ path: join(shots, 'review.png') });
 
   // Both texts survive a reload.
@@ -185,6 +189,8 @@ test('embeds: the existing input is optional, and hidden when read-only', async 
   const { context, page, problems } = await env.openPage('/?embed&example=review-pool-changes');
   assert.equal(await page.inputValue(EXISTING), live);
   await page.locator(diagnostic('pool-update-refused')).first().waitFor();
+  await page.setViewportSize({ width: 900, height: 640 });
+  await page.screenshot({ path: join(shots, 'embed-review.png') });
   const href = await page.locator('[data-testid="open-in-planner"]').getAttribute('href');
   assert.ok(href.startsWith(`${env.origin}/#v2:`), href);
   await page.waitForTimeout(300);

@@ -9,6 +9,9 @@ use yew::prelude::*;
 /// The export the hint suggests: every kind the review reads, status included.
 pub const EXPORT_COMMAND: &str = "kubectl get ippools.crd.projectcalico.org,ipreservations.crd.projectcalico.org,nodes,pods -A -o yaml";
 
+/// The export command again, folded to fit a narrow text area.
+const PLACEHOLDER: &str = "Optional. Paste the output of\n  kubectl get ippools.crd.projectcalico.org,\n    ipreservations.crd.projectcalico.org,nodes,pods -A -o yaml";
+
 #[derive(Properties, PartialEq)]
 pub struct ExistingInputProps {
     pub text: String,
@@ -68,16 +71,22 @@ pub fn existing_input(props: &ExistingInputProps) -> Html {
                 }
                 { action }
             </div>
-            <p class="existing-hint" id="existing-hint">
-                { "Paste the live state to review the manifests below as a change to it: what Calico would refuse or ignore, and what running pods keep. Export it with " }
-                <code class="command">{ EXPORT_COMMAND }</code>
-            </p>
+            // The embed view keeps only the placeholder's short hint: docs iframes are small.
+            if !props.compact {
+                <p class="existing-hint" id="existing-hint">
+                    { "Paste the live state to review the manifests below as a change to it: what Calico would refuse or ignore, and what running pods keep. Export it with:" }
+                    // Break only after a comma: the command stays readable when it wraps.
+                    <code class="command">
+                        { for EXPORT_COMMAND.split_inclusive(',').map(|part| html! { <>{ part }<wbr /></> }) }
+                    </code>
+                </p>
+            }
             <textarea
                 id="existing-input"
                 ref={props.textarea.clone()}
                 data-testid="existing-input"
-                aria-describedby="existing-hint"
-                placeholder={"apiVersion: v1\nkind: List\nitems: …"}
+                aria-describedby={(!props.compact).then_some("existing-hint")}
+                placeholder={PLACEHOLDER}
                 spellcheck="false"
                 autocomplete="off"
                 autocapitalize="off"
