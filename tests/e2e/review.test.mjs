@@ -207,6 +207,15 @@ test('embeds: the existing input is optional, and hidden when read-only', async 
   await plain.goto(`${env.origin}/?embed&readonly&example=node-without-pool`);
   await plain.locator(INPUT).waitFor();
   assert.equal(await plain.locator('[data-testid="existing-note"]').count(), 0);
+  assert.equal(await plain.locator(EXISTING).count(), 0);
+
+  // An editable embed of a plain example: the input is there, empty, and nothing else changes.
+  const editable = await context.newPage();
+  await editable.goto(`${env.origin}/?embed&example=node-without-pool`);
+  await editable.locator(EXISTING).waitFor();
+  assert.equal(await editable.inputValue(EXISTING), '');
+  assert.equal(await editable.locator('[data-testid="load-review-example"]').count(), 0);
+  assert.equal(await editable.locator('[data-testid="review-mode"]').count(), 0);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -47,6 +47,9 @@ pub fn existing_input(props: &ExistingInputProps) -> Html {
                 { "Clear" }
             </button>
         }
+    } else if props.compact {
+        // An embed shows the docs' own example: it offers no other.
+        html! {}
     } else {
         let on_load = props.on_load_example.clone();
         let onclick = Callback::from(move |_: MouseEvent| on_load.emit(()));
