@@ -10,12 +10,12 @@ use yew::prelude::*;
 
 use crate::components::{
     address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList, editor::Editor,
-    embed_bar::EmbedBar, existing_input::ExistingInput, gallery::Gallery, generators::Generators, header::Header,
-    pool_usage::PoolUsageList, resources::ResourceList, summary::Summary, tunnels::Tunnels,
-    Palette,
+    embed_bar::EmbedBar, existing_input::ExistingInput, gallery::Gallery, generators::Generators,
+    header::Header, pool_usage::PoolUsageList, resources::ResourceList, summary::Summary,
+    tunnels::Tunnels, Palette,
 };
-use crate::page::{self, Mode};
 use crate::examples::REVIEW_EXAMPLES;
+use crate::page::{self, Mode};
 use crate::state::{self as st, Action, State};
 use crate::{storage, text};
 

@@ -102,8 +102,5 @@ pub fn default_example() -> &'static Example {
 }
 
 pub fn find(id: &str) -> Option<&'static Example> {
-    EXAMPLES
-        .iter()
-        .chain(REVIEW_EXAMPLES)
-        .find(|e| e.id == id)
+    EXAMPLES.iter().chain(REVIEW_EXAMPLES).find(|e| e.id == id)
 }

@@ -200,7 +200,8 @@ impl Reducible for State {
                 Rc::new(next)
             }
             Action::LoadShared(shared) => {
-                let mut next = self.replace(shared.text, shared.existing, Some("Back to your text"));
+                let mut next =
+                    self.replace(shared.text, shared.existing, Some("Back to your text"));
                 next.selected_block = None;
                 Rc::new(next)
             }
@@ -310,7 +311,12 @@ mod tests {
         let state = State::new(CHANGE.into(), String::new(), None);
         assert!(!state.plan.is_review());
         let codes = |s: &State| -> Vec<&'static str> {
-            s.plan.simulation.diagnostics.iter().map(|d| d.code).collect()
+            s.plan
+                .simulation
+                .diagnostics
+                .iter()
+                .map(|d| d.code)
+                .collect()
         };
         assert!(!codes(&state).contains(&"pool-update-refused"));
 
@@ -342,13 +348,19 @@ mod tests {
     #[test]
     fn examples_replace_both_texts_and_can_be_undone() {
         let state = State::new("kind: Mine\n".into(), "kind: List\n".into(), None);
-        let loaded = reduce(state, Action::LoadExample(crate::examples::default_example()));
+        let loaded = reduce(
+            state,
+            Action::LoadExample(crate::examples::default_example()),
+        );
         assert_eq!(loaded.existing, "");
         let review = reduce(
             loaded,
             Action::LoadExample(&crate::examples::REVIEW_EXAMPLES[0]),
         );
-        assert_eq!((review.text.as_str(), review.existing.as_str()), (CHANGE, LIVE));
+        assert_eq!(
+            (review.text.as_str(), review.existing.as_str()),
+            (CHANGE, LIVE)
+        );
         let undone = reduce(review, Action::Undo);
         assert_eq!(undone.existing, "");
     }
