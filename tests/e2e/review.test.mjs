@@ -182,6 +182,14 @@ test('the review example fills both inputs, from the button or the gallery', asy
   assert.equal(await page.inputValue(INPUT), change);
   assert.deepEqual(problems, []);
   await context.close();
+
+  const dark = await env.openPage('/', { colorScheme: 'dark' });
+  await dark.page.click('[data-testid="review-example"]');
+  await dark.page.locator('[data-testid="review-mode"]').waitFor();
+  await dark.page.setViewportSize({ width: 1400, height: 1000 });
+  await dark.page.screenshot({ path: join(shots, 'review-dark.png') });
+  assert.deepEqual(dark.problems, []);
+  await dark.context.close();
 });
 
 test('embeds: the existing input is optional, and hidden when read-only', async () => {
