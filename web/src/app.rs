@@ -1,6 +1,6 @@
 //! The root component: owns the state, turns component intents into actions, and does the few
-//! things that are not state: debouncing re-planning, persisting the text, and moving the
-//! editor's selection to a line.
+//! things that are not state: debouncing re-planning, persisting the texts, and moving an
+//! input's selection to a line.
 
 use std::rc::Rc;
 
@@ -10,12 +10,13 @@ use yew::prelude::*;
 
 use crate::components::{
     address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList, editor::Editor,
-    embed_bar::EmbedBar, gallery::Gallery, generators::Generators, header::Header,
-    pool_usage::PoolUsageList, resources::ResourceList, summary::Summary, tunnels::Tunnels,
-    Palette,
+    embed_bar::EmbedBar, existing_input::ExistingInput, gallery::Gallery, generators::Generators,
+    header::Header, pool_usage::PoolUsageList, resources::ResourceList, summary::Summary,
+    tunnels::Tunnels, Palette,
 };
+use crate::examples::REVIEW_EXAMPLES;
 use crate::page::{self, Mode};
-use crate::state::{Action, State};
+use crate::state::{self as st, Action, State};
 use crate::{storage, text};
 
 /// How long typing must pause before the results are recomputed.
@@ -29,7 +30,13 @@ pub fn app() -> Html {
     let mode = use_memo((), |()| page::start());
     let state = {
         let start = mode.clone();
-        use_reducer(move || State::new(start.text.clone(), start.undo.clone()))
+        use_reducer(move || {
+            State::new(
+                start.text.clone(),
+                start.existing.clone(),
+                start.undo.clone(),
+            )
+        })
     };
     let embed = mode.mode == Mode::Embed;
 
@@ -40,15 +47,21 @@ pub fn app() -> Html {
             storage::save_input(text);
         }
     });
+    use_effect_with((state.existing.clone(), embed), |(existing, embed)| {
+        if !*embed {
+            storage::save_existing(existing);
+        }
+    });
 
     // Planning runs at once on an input after a pause (a paste, a fill, the first key), then at
     // most once per pause in typing: the trailing edge of the debounce catches the last keys.
+    // Both inputs share the one debounce.
     let replan_timer = use_mut_ref(|| None::<Timeout>);
     let typing = use_mut_ref(|| false);
-    let on_input = {
-        let state = state.clone();
+    let debounced = |edit: fn(String) -> Action| {
+        let (state, typing, replan_timer) = (state.clone(), typing.clone(), replan_timer.clone());
         Callback::from(move |text: String| {
-            state.dispatch(Action::Edit(text));
+            state.dispatch(edit(text));
             if !*typing.borrow() {
                 state.dispatch(Action::Replan);
             }
@@ -61,6 +74,8 @@ pub fn app() -> Html {
             }));
         })
     };
+    let on_input = debounced(Action::Edit);
+    let on_existing_input = debounced(Action::EditExisting);
 
     // A share link opened in a tab already showing the planner changes only the fragment: no
     // reload happens, so the fragment is read here too.
@@ -68,7 +83,7 @@ pub fn app() -> Html {
         let state = state.clone();
         use_effect_with(embed, move |&embed| {
             let listener = (!embed).then(|| {
-                page::on_fragment_change(move |text| state.dispatch(Action::LoadShared(text)))
+                page::on_fragment_change(move |shared| state.dispatch(Action::LoadShared(shared)))
             });
             move || drop(listener)
         });
@@ -78,13 +93,20 @@ pub fn app() -> Html {
     let gutter = use_node_ref();
     let on_jump = {
         let (textarea, gutter) = (textarea.clone(), gutter.clone());
-        Callback::from(move |line: u32| select_line(&textarea, &gutter, line))
+        Callback::from(move |line: u32| select_line(&textarea, Some(&gutter), line))
+    };
+    let existing_area = use_node_ref();
+    let on_jump_existing = {
+        let existing_area = existing_area.clone();
+        Callback::from(move |line: u32| select_line(&existing_area, None, line))
     };
 
     let on_fix = make_callback(&state, Action::ApplyFix);
     let on_load = make_callback(&state, Action::LoadExample);
     let on_select_block = make_callback(&state, Action::SelectBlock);
     let on_undo = make_callback(&state, |()| Action::Undo);
+    let on_clear_existing = make_callback(&state, |()| Action::ClearExisting);
+    let on_load_review = make_callback(&state, |()| Action::LoadExample(&REVIEW_EXAMPLES[0]));
     let on_generated = make_callback(&state, Action::AddGenerated);
 
     let plan = state.plan.clone();
@@ -96,30 +118,53 @@ pub fn app() -> Html {
         && sim.pools.is_empty()
         && sim.blocks.is_empty()
         && sim.tunnels.is_empty());
-    let open_url = use_memo((plan.text.clone(), embed), |(text, embed)| {
-        embed.then(|| page::share_url(text)).unwrap_or_default()
-    });
+    let open_url = use_memo(
+        (plan.text.clone(), plan.existing.clone(), embed),
+        |(text, existing, embed)| {
+            embed
+                .then(|| page::share_url(text, existing))
+                .unwrap_or_default()
+        },
+    );
+    let reviewing = st::is_review(&state.existing);
+    let existing_problems = sim
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.as_deref() == Some(st::EXISTING_FILE))
+        .count();
 
     html! {
         <div class={classes!("app", embed.then_some("embed"))}>
             if embed {
                 <EmbedBar open_url={(*open_url).clone()} />
             } else {
-                <Header text={state.text.clone()} />
-                <Gallery text={state.text.clone()} {on_load} />
+                <Header text={state.text.clone()} existing={state.existing.clone()} />
+                <Gallery text={state.text.clone()} existing={state.existing.clone()} {on_load} />
             }
             <main class="layout">
-                <section class="pane editor-pane" aria-label="Manifests">
+                <section class={classes!("pane", "editor-pane", reviewing.then_some("reviewing"))}
+                    aria-label="Manifests">
+                    if !mode.readonly {
+                        <ExistingInput text={state.existing.clone()} on_input={on_existing_input}
+                            on_clear={on_clear_existing} on_load_example={on_load_review}
+                            textarea={existing_area} problems={existing_problems} compact={embed} />
+                    } else if reviewing {
+                        <p class="existing-note" data-testid="existing-note">
+                            { "Reviewed as a change to an existing cluster (its state is not shown)." }
+                        </p>
+                    }
                     <Editor text={state.text.clone()} plan={plan.clone()} {on_input}
                         on_jump={on_jump.clone()} textarea={textarea.clone()} gutter={gutter.clone()}
-                        compact={embed} readonly={mode.readonly} />
+                        compact={embed} readonly={mode.readonly} {reviewing} />
                 </section>
                 <section class="pane results-pane" aria-label="Results">
                     <Summary plan={plan.clone()} {stale} undo={state.undo.clone()} {on_undo} />
-                    <DiagnosticList plan={plan.clone()} {stale} on_jump={on_jump.clone()} {on_fix} />
+                    <DiagnosticList plan={plan.clone()} {stale} on_jump={on_jump.clone()}
+                        on_jump_existing={on_jump_existing.clone()} {on_fix} />
                     if simulated {
                         <Allocations plan={plan.clone()} palette={palette.clone()}
-                            on_select_block={on_select_block.clone()} on_jump={on_jump.clone()} />
+                            on_select_block={on_select_block.clone()} on_jump={on_jump.clone()}
+                            {on_jump_existing} />
                         <PoolUsageList plan={plan.clone()} />
                         <AddressMap plan={plan.clone()} palette={palette.clone()}
                             selected_block={state.selected_block.clone()} {on_select_block} />
@@ -149,8 +194,9 @@ fn make_callback<T: 'static>(
     Callback::from(move |arg| state.dispatch(make(arg)))
 }
 
-/// Focuses the editor with `line` selected and scrolled into view (a third from the top).
-fn select_line(textarea: &NodeRef, gutter: &NodeRef, line: u32) {
+/// Focuses a text area with `line` selected and scrolled into view (a third from the top), its
+/// gutter (if it has one) scrolled with it.
+fn select_line(textarea: &NodeRef, gutter: Option<&NodeRef>, line: u32) {
     let Some(area) = textarea.cast::<HtmlTextAreaElement>() else {
         return;
     };
@@ -161,7 +207,7 @@ fn select_line(textarea: &NodeRef, gutter: &NodeRef, line: u32) {
     let _ = area.set_selection_range(start, end);
     let top = (line as i32 - 1) * LINE_PX - area.client_height() / 3;
     area.set_scroll_top(top.max(0));
-    if let Some(gutter) = gutter.cast::<web_sys::Element>() {
+    if let Some(gutter) = gutter.and_then(|g| g.cast::<web_sys::Element>()) {
         gutter.set_scroll_top(area.scroll_top());
     }
 }

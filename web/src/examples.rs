@@ -10,6 +10,8 @@ pub struct Example {
     /// What the example shows, in one sentence.
     pub summary: &'static str,
     pub text: &'static str,
+    /// The existing cluster the text is reviewed against; empty for a plain example.
+    pub existing: &'static str,
 }
 
 macro_rules! example {
@@ -19,6 +21,21 @@ macro_rules! example {
             title: $title,
             summary: $summary,
             text: include_str!(concat!("../../static/examples/", $id, ".yaml")),
+            existing: "",
+        }
+    };
+}
+
+/// A review example: `static/examples/<prefix>-change.yaml` reviewed against
+/// `static/examples/<prefix>-live.yaml`.
+macro_rules! review_example {
+    ($id:literal, $prefix:literal, $title:literal, $summary:literal) => {
+        Example {
+            id: $id,
+            title: $title,
+            summary: $summary,
+            text: include_str!(concat!("../../static/examples/", $prefix, "-change.yaml")),
+            existing: include_str!(concat!("../../static/examples/", $prefix, "-live.yaml")),
         }
     };
 }
@@ -71,11 +88,19 @@ pub const EXAMPLES: &[Example] = &[
     ),
 ];
 
+/// Changes reviewed against a live cluster (the "Existing cluster" input filled in).
+pub const REVIEW_EXAMPLES: &[Example] = &[review_example!(
+    "review-pool-changes",
+    "review",
+    "Review: pool changes on a live cluster",
+    "A blockSize change Calico refuses, a pool disabled in use, a running pod's address changed."
+)];
+
 /// The example shown on a first visit.
 pub fn default_example() -> &'static Example {
     &EXAMPLES[0]
 }
 
 pub fn find(id: &str) -> Option<&'static Example> {
-    EXAMPLES.iter().find(|e| e.id == id)
+    EXAMPLES.iter().chain(REVIEW_EXAMPLES).find(|e| e.id == id)
 }

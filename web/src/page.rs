@@ -1,20 +1,21 @@
 //! What the page's URL asks for, and the one-time start-up decisions that follow from it: the
 //! full planner or the compact embed view, and which text to start from.
 //!
-//! - `/` — the planner; the text comes from a share fragment, else localStorage, else the
-//!   healthy example.
-//! - `/#v1:…` — a share link (see `share.rs`); the fragment is removed from the address bar once
-//!   read, so later edits survive a reload through localStorage.
+//! - `/` — the planner; the texts (manifests and existing cluster) come from a share fragment,
+//!   else localStorage, else the healthy example (with no existing cluster).
+//! - `/#v1:…`, `/#v2:…` — a share link (see `share.rs`); the fragment is removed from the
+//!   address bar once read, so later edits survive a reload through localStorage.
 //! - `/?embed` — the embed view for docs-site iframes: no header, no gallery, and nothing is
 //!   written to localStorage (an embedded example never overwrites the reader's own work). Its
 //!   text comes from a share fragment, else `?embed&example=<id>`, else the healthy example.
-//!   `?embed&readonly` shows the text read-only (results and "Open in the planner" still work).
+//!   `?embed&readonly` shows the text read-only (results and "Open in the planner" still work)
+//!   and hides the existing-cluster input (a review still uses the existing state it was given).
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::examples;
-use crate::share;
+use crate::share::{self, Shared};
 use crate::state::Undo;
 use crate::storage;
 
@@ -30,7 +31,9 @@ pub struct Start {
     /// Embed only: the text cannot be edited.
     pub readonly: bool,
     pub text: String,
-    /// The stored text a share link replaced, offered back to the user.
+    /// The existing cluster's state (empty: none).
+    pub existing: String,
+    /// The stored texts a share link replaced, offered back to the user.
     pub undo: Option<Undo>,
 }
 
@@ -47,67 +50,85 @@ pub fn start() -> Start {
     let params = Params(search.trim_start_matches('?'));
     let shared = share::decode(&hash);
     if params.has("embed") {
-        let text = shared.unwrap_or_else(|| {
-            params
+        let Shared { text, existing } = shared.unwrap_or_else(|| {
+            let example = params
                 .get("example")
                 .and_then(examples::find)
-                .unwrap_or(examples::default_example())
-                .text
-                .to_owned()
+                .unwrap_or(examples::default_example());
+            Shared {
+                text: example.text.to_owned(),
+                existing: example.existing.to_owned(),
+            }
         });
         return Start {
             mode: Mode::Embed,
             readonly: params.has("readonly"),
             text,
+            existing,
             undo: None,
         };
     }
     let stored = storage::load_input();
+    let stored_existing = storage::load_existing();
     match shared {
-        Some(text) => {
+        Some(Shared { text, existing }) => {
             forget_fragment();
-            let undo = stored.filter(|s| *s != text).map(|s| Undo {
-                label: "Back to your text".to_owned(),
-                text: s,
-            });
+            let undo = stored
+                .filter(|s| *s != text || stored_existing != existing)
+                .map(|s| Undo {
+                    label: "Back to your text".to_owned(),
+                    text: s,
+                    existing: stored_existing,
+                });
             Start {
                 mode: Mode::Full,
                 readonly: false,
                 text,
+                existing,
                 undo,
             }
         }
-        None => Start {
-            mode: Mode::Full,
-            readonly: false,
-            text: stored.unwrap_or_else(|| examples::default_example().text.to_owned()),
-            undo: None,
+        None => match stored {
+            Some(text) => Start {
+                mode: Mode::Full,
+                readonly: false,
+                text,
+                existing: stored_existing,
+                undo: None,
+            },
+            None => Start {
+                mode: Mode::Full,
+                readonly: false,
+                text: examples::default_example().text.to_owned(),
+                existing: String::new(),
+                undo: None,
+            },
         },
     }
 }
 
-/// The full planner's URL with `text` in its fragment.
-pub fn share_url(text: &str) -> String {
+/// The full planner's URL with `text` and `existing` in its fragment.
+pub fn share_url(text: &str, existing: &str) -> String {
     let base = web_sys::window()
         .and_then(|w| {
             let l = w.location();
             Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
         })
         .unwrap_or_default();
-    format!("{base}#{}", share::encode(text))
+    format!("{base}#{}", share::encode(text, existing))
 }
 
-/// Calls `on_text` with the text of every share fragment the address bar later receives (the
+/// Calls `on_shared` with the texts of every share fragment the address bar later receives (the
 /// fragment is then removed). Listens until the returned value is dropped.
-pub fn on_fragment_change(on_text: impl Fn(String) + 'static) -> Option<FragmentListener> {
+pub fn on_fragment_change(on_shared: impl Fn(Shared) + 'static) -> Option<FragmentListener> {
     let window = web_sys::window()?;
     let closure = Closure::<dyn Fn()>::new(move || {
         let hash = web_sys::window()
             .and_then(|w| w.location().hash().ok())
             .unwrap_or_default();
-        if let Some(text) = share::decode(&hash) {
+        if let Some(shared) = share::decode(&hash) {
             forget_fragment();
-            on_text(text);
+            on_shared(shared);
         }
     });
     window

@@ -1,30 +1,77 @@
 //! Share links: the page's state travels in the URL fragment, which browsers never send to a
-//! server. Format `v1:` + base64url (no padding) of the raw-DEFLATE-compressed UTF-8 text. The
-//! version prefix lets a later format (say, text plus a selected block) be told apart; `decode`
-//! must keep reading every version it ever wrote.
+//! server. The version prefix tells the formats apart; `decode` must keep reading every version
+//! it ever wrote.
+//!
+//! - `v1:` + base64url (no padding) of the raw-DEFLATE-compressed UTF-8 manifests. Written
+//!   whenever there is no existing-cluster text, so such links stay as they always were.
+//! - `v2:` + base64url of the raw-DEFLATE-compressed payload `<n>:<existing><manifests>`, where
+//!   `<n>` is the byte length (decimal) of the existing-cluster text that follows the colon.
 
 const V1: &str = "v1:";
+const V2: &str = "v2:";
+
+/// What a share link carries: the manifests (the change, in a review) and the existing
+/// cluster's state (empty when there is none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shared {
+    pub text: String,
+    pub existing: String,
+}
 
 /// Decoded texts larger than this are refused, so a crafted link cannot exhaust memory.
 const MAX_TEXT: usize = 4 << 20;
 
-/// The fragment (without `#`) that restores `text`.
-pub fn encode(text: &str) -> String {
-    let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
-    let mut out = String::with_capacity(V1.len() + packed.len() * 4 / 3 + 4);
-    out.push_str(V1);
+/// The fragment (without `#`) that restores `text` and `existing`.
+pub fn encode(text: &str, existing: &str) -> String {
+    if existing.is_empty() {
+        return pack(V1, text.as_bytes());
+    }
+    let mut payload = format!("{}:", existing.len()).into_bytes();
+    payload.extend_from_slice(existing.as_bytes());
+    payload.extend_from_slice(text.as_bytes());
+    pack(V2, &payload)
+}
+
+fn pack(version: &str, payload: &[u8]) -> String {
+    let packed = miniz_oxide::deflate::compress_to_vec(payload, 9);
+    let mut out = String::with_capacity(version.len() + packed.len() * 4 / 3 + 4);
+    out.push_str(version);
     base64url_encode(&packed, &mut out);
     out
 }
 
-/// The text a fragment (with or without its `#`) carries, or `None` when it is not a share
-/// fragment or is damaged.
-pub fn decode(fragment: &str) -> Option<String> {
+/// What a fragment (with or without its `#`) carries, or `None` when it is not a share fragment
+/// or is damaged.
+pub fn decode(fragment: &str) -> Option<Shared> {
     let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
-    let payload = fragment.strip_prefix(V1)?;
+    if let Some(payload) = fragment.strip_prefix(V1) {
+        let text = String::from_utf8(unpack(payload)?).ok()?;
+        return Some(Shared {
+            text,
+            existing: String::new(),
+        });
+    }
+    let payload = unpack(fragment.strip_prefix(V2)?)?;
+    let colon = payload.iter().position(|&b| b == b':')?;
+    let digits = std::str::from_utf8(&payload[..colon]).ok()?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let len: usize = digits.parse().ok()?;
+    let rest = &payload[colon + 1..];
+    if len > rest.len() {
+        return None;
+    }
+    let (existing, text) = rest.split_at(len);
+    Some(Shared {
+        text: String::from_utf8(text.to_vec()).ok()?,
+        existing: String::from_utf8(existing.to_vec()).ok()?,
+    })
+}
+
+fn unpack(payload: &str) -> Option<Vec<u8>> {
     let packed = base64url_decode(payload)?;
-    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).ok()?;
-    String::from_utf8(bytes).ok()
+    miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).ok()
 }
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -80,14 +127,44 @@ mod tests {
             "kind: IPPool\n# é 😀\n",
             &"x: 1\n".repeat(500),
         ] {
-            let fragment = encode(text);
+            let fragment = encode(text, "");
             assert!(fragment.starts_with("v1:"));
             assert!(
                 fragment[3..].bytes().all(|b| ALPHABET.contains(&b)),
                 "{fragment}"
             );
-            assert_eq!(decode(&format!("#{fragment}")).as_deref(), Some(text));
+            assert_eq!(
+                decode(&format!("#{fragment}")),
+                Some(Shared {
+                    text: text.to_owned(),
+                    existing: String::new()
+                })
+            );
         }
+    }
+
+    #[test]
+    fn round_trips_text_with_existing_state() {
+        for (text, existing) in [
+            ("", "kind: List\n"),
+            ("kind: IPPool\n", "12:34\n# é 😀\n"),
+            ("a:b", "x"),
+        ] {
+            let fragment = encode(text, existing);
+            assert!(fragment.starts_with("v2:"), "{fragment}");
+            let shared = decode(&format!("#{fragment}")).unwrap();
+            assert_eq!(shared.text, text);
+            assert_eq!(shared.existing, existing);
+        }
+    }
+
+    #[test]
+    fn reads_links_written_before_existing_state() {
+        // A `v1:` link as the first format wrote it: "kind: Mine\n".
+        let v1 = pack(V1, b"kind: Mine\n");
+        let shared = decode(&v1).unwrap();
+        assert_eq!(shared.text, "kind: Mine\n");
+        assert_eq!(shared.existing, "");
     }
 
     #[test]
@@ -111,5 +188,7 @@ mod tests {
         assert_eq!(decode("v2:abc"), None);
         assert_eq!(decode("v1:not base64!"), None);
         assert_eq!(decode("v1:AAAA"), None);
+        assert_eq!(decode(&pack(V2, b"no length")), None);
+        assert_eq!(decode(&pack(V2, b"99:short")), None);
     }
 }

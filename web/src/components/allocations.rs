@@ -1,5 +1,7 @@
 //! The allocation table: one row per simulated pod with its node, addresses, how it got them,
-//! pool, block and the core's one-sentence explanation.
+//! pool, block and the core's one-sentence explanation. In a review, a pod running in the
+//! existing cluster keeps its live address and is marked "running"; its name jumps to it in the
+//! existing cluster's text.
 
 use std::rc::Rc;
 
@@ -7,7 +9,7 @@ use ipam_core::simulate::{AddressSource, BlockRelation, PodAllocation};
 use yew::prelude::*;
 
 use super::Palette;
-use crate::state::Plan;
+use crate::state::{Plan, EXISTING_FILE};
 
 #[derive(Properties, PartialEq)]
 pub struct AllocationsProps {
@@ -15,6 +17,9 @@ pub struct AllocationsProps {
     pub palette: Rc<Palette>,
     pub on_select_block: Callback<Option<String>>,
     pub on_jump: Callback<u32>,
+    /// Jumps to a line of the existing cluster's text.
+    #[prop_or_default]
+    pub on_jump_existing: Callback<u32>,
 }
 
 #[function_component(Allocations)]
@@ -50,9 +55,19 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
     let name = format!("{}/{}", p.namespace, p.name);
     let pod_cell = match p.line {
         Some(line) => {
-            let on_jump = props.on_jump.clone();
+            let in_existing = p.file.as_deref() == Some(EXISTING_FILE);
+            let on_jump = if in_existing {
+                props.on_jump_existing.clone()
+            } else {
+                props.on_jump.clone()
+            };
             let onclick = Callback::from(move |_: MouseEvent| on_jump.emit(line));
-            html! { <button type="button" class="link" title={format!("Line {line}")} {onclick}>{ &name }</button> }
+            let title = if in_existing {
+                format!("Existing cluster, line {line}")
+            } else {
+                format!("Line {line}")
+            };
+            html! { <button type="button" class="link" {title} {onclick}>{ &name }</button> }
         }
         None => html! { &name },
     };
@@ -76,7 +91,8 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
     html! {
         <tbody class={classes!("pod-rows", failed.then_some("failed"))}>
         <tr data-testid="allocation" data-pod={name.clone()} data-ips={ips.join(",")}
-            data-source={source_text(p.source)}>
+            data-source={source_text(p.source)}
+            data-running={p.running.then_some("true")}>
             <td>{ pod_cell }</td>
             <td><span class={classes!("node-chip", props.palette.class(&p.node))}>{ &p.node }</span></td>
             <td class="mono">
@@ -85,6 +101,9 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
                 } else {
                     { for ips.iter().map(|ip| html! { <span class="ip">{ ip }</span> }) }
                     <span class={classes!("badge", source_text(p.source))}>{ source_text(p.source) }</span>
+                    if p.running {
+                        <span class="badge running" title="Running in the existing cluster: it keeps this address">{ "running" }</span>
+                    }
                 }
             </td>
             <td>

@@ -1,13 +1,17 @@
 //! The list of diagnostics: severity, code, a button that jumps to the line, the planner's
 //! message, Calico's own text where it has one, and the fix with an "Apply fix" button where the
 //! core knows the edit.
+//!
+//! In a review, a diagnostic located in the existing cluster's text says so
+//! (`data-file="existing"`, "existing cluster, line N") and its jump selects the line in that
+//! input; the existing state is not the user's to fix, so it offers no "Apply fix".
 
 use std::rc::Rc;
 
 use ipam_core::{Diagnostic, TextEdit};
 use yew::prelude::*;
 
-use crate::state::Plan;
+use crate::state::{Plan, EXISTING_FILE};
 
 #[derive(Properties, PartialEq)]
 pub struct DiagnosticListProps {
@@ -15,6 +19,9 @@ pub struct DiagnosticListProps {
     /// Whether the text changed since the plan (fixes wait for fresh results).
     pub stale: bool,
     pub on_jump: Callback<u32>,
+    /// Jumps to a line of the existing cluster's text.
+    #[prop_or_default]
+    pub on_jump_existing: Callback<u32>,
     pub on_fix: Callback<TextEdit>,
 }
 
@@ -37,18 +44,33 @@ pub fn diagnostic_list(props: &DiagnosticListProps) -> Html {
 
 fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
     let line = d.line.map(|l| l.to_string()).unwrap_or_default();
+    let in_existing = d.file.as_deref() == Some(EXISTING_FILE);
     let jump = d.line.map(|line| {
-        let on_jump = props.on_jump.clone();
+        let on_jump = if in_existing {
+            props.on_jump_existing.clone()
+        } else {
+            props.on_jump.clone()
+        };
         let onclick = Callback::from(move |_: MouseEvent| on_jump.emit(line));
-        let label = match d.column {
+        let place = match d.column {
             Some(c) => format!("line {line}:{c}"),
             None => format!("line {line}"),
         };
+        let (label, title) = if in_existing {
+            (
+                format!("existing cluster, {place}"),
+                "Select this line in the existing cluster's text",
+            )
+        } else {
+            (place, "Select this line in the editor")
+        };
         html! {
-            <button type="button" class="link jump" data-testid="jump-to-line" {onclick}
-                title="Select this line in the editor">{ label }</button>
+            <button type="button" class={classes!("link", "jump", in_existing.then_some("in-existing"))}
+                data-testid="jump-to-line" {onclick} {title}>{ label }</button>
         }
     });
+    // A diagnostic of the existing text without a line still says where it is.
+    let unlocated_existing = in_existing && d.line.is_none();
     let resource = d.resource.as_ref().map(|r| match &r.namespace {
         Some(ns) => format!("{} {ns}/{}", r.kind, r.name),
         None => format!("{} {}", r.kind, r.name),
@@ -58,11 +80,15 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
             data-testid="diagnostic"
             data-code={d.code}
             data-severity={d.severity.as_str()}
-            data-line={line}>
+            data-line={line}
+            data-file={in_existing.then_some(EXISTING_FILE)}>
             <div class="diagnostic-head">
                 <span class="severity">{ d.severity.as_str() }</span>
                 <code class="code">{ d.code }</code>
                 { for jump }
+                if unlocated_existing {
+                    <span class="in-existing">{ "existing cluster" }</span>
+                }
                 if let Some(resource) = resource {
                     <span class="resource">{ resource }</span>
                 }
@@ -74,7 +100,7 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
             if let Some(fix) = &d.fix {
                 <div class="fix">
                     <span class="fix-description">{ "Fix: " }{ &fix.description }</span>
-                    if let Some(edit) = &fix.edit {
+                    if let Some(edit) = fix.edit.as_ref().filter(|_| !in_existing) {
                         <button type="button" class="apply-fix" data-testid="apply-fix"
                             disabled={props.stale}
                             title={props.stale.then_some("Waiting for the results of your last edit")}

@@ -23,6 +23,9 @@ pub struct EditorProps {
     pub gutter: NodeRef,
     #[prop_or_default]
     pub compact: bool,
+    /// The text is a change reviewed against the existing cluster.
+    #[prop_or_default]
+    pub reviewing: bool,
     /// A read-only embed: the text can be selected and copied, not changed.
     #[prop_or_default]
     pub readonly: bool,
@@ -54,7 +57,13 @@ pub fn editor(props: &EditorProps) -> Html {
     let line_count = text::line_count(&props.text);
     html! {
         <div class={classes!("editor", props.compact.then_some("compact"))}>
-            <label for="manifest-input" class="pane-title">{ "Manifests (YAML or JSON, --- separated)" }</label>
+            <label for="manifest-input" class="pane-title">
+                if props.reviewing {
+                    { "Change to review " }<span class="muted">{ "(manifests to apply, YAML or JSON, --- separated)" }</span>
+                } else {
+                    { "Manifests (YAML or JSON, --- separated)" }
+                }
+            </label>
             <div class="code-area">
                 <Gutter line_count={line_count}
                     markers={markers.clone()}
@@ -81,12 +90,14 @@ pub fn editor(props: &EditorProps) -> Html {
     }
 }
 
-/// The gutter markers of a plan: its diagnostics grouped by line.
+/// The gutter markers of a plan: the diagnostics located in the manifests, grouped by line (in
+/// a review, those of the existing cluster's text are not this editor's).
 fn markers(plan: &Plan) -> Vec<Marker> {
     let mut located: Vec<_> = plan
         .simulation
         .diagnostics
         .iter()
+        .filter(|d| d.file.is_none())
         .filter_map(|d| Some((d.line?, d)))
         .collect();
     located.sort_by_key(|(line, d)| (*line, d.severity));

@@ -1,38 +1,43 @@
-//! The example gallery: a healthy cluster and the common mistakes, one button each.
+//! The example gallery: a healthy cluster and the common mistakes, one button each, then the
+//! review examples (a change and the existing cluster it is reviewed against).
 
 use yew::prelude::*;
 
-use crate::examples::EXAMPLES;
+use crate::examples::{Example, EXAMPLES, REVIEW_EXAMPLES};
 
 #[derive(Properties, PartialEq)]
 pub struct GalleryProps {
-    /// The current text, to mark the example it equals.
+    /// The current texts, to mark the example they equal.
     pub text: String,
-    pub on_load: Callback<&'static str>,
+    pub existing: String,
+    pub on_load: Callback<&'static Example>,
 }
 
 #[function_component(Gallery)]
 pub fn gallery(props: &GalleryProps) -> Html {
+    let button = |e: &'static Example, testid: &'static str| {
+        let on_load = props.on_load.clone();
+        let onclick = Callback::from(move |_: MouseEvent| on_load.emit(e));
+        let current = props.text == e.text && props.existing == e.existing;
+        let review = !e.existing.is_empty();
+        html! {
+            <li>
+                <button type="button"
+                    class={classes!("example", (e.id == "healthy-cluster").then_some("healthy"), review.then_some("review"))}
+                    data-testid={testid} data-example={e.id}
+                    aria-pressed={if current { "true" } else { "false" }}
+                    title={e.summary} {onclick}>
+                    { e.title }
+                </button>
+            </li>
+        }
+    };
     html! {
         <nav class="gallery" aria-labelledby="gallery-title">
             <h2 id="gallery-title" class="gallery-title">{ "Examples" }</h2>
             <ul>
-                { for EXAMPLES.iter().map(|e| {
-                    let on_load = props.on_load.clone();
-                    let text = e.text;
-                    let onclick = Callback::from(move |_: MouseEvent| on_load.emit(text));
-                    let current = props.text == e.text;
-                    html! {
-                        <li>
-                            <button type="button" class={classes!("example", (e.id == "healthy-cluster").then_some("healthy"))}
-                                data-testid="example" data-example={e.id}
-                                aria-pressed={if current { "true" } else { "false" }}
-                                title={e.summary} {onclick}>
-                                { e.title }
-                            </button>
-                        </li>
-                    }
-                }) }
+                { for EXAMPLES.iter().map(|e| button(e, "example")) }
+                { for REVIEW_EXAMPLES.iter().map(|e| button(e, "review-example")) }
             </ul>
         </nav>
     }

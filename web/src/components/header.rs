@@ -1,4 +1,5 @@
-//! The page header: the title, and the share button that puts the text into a link.
+//! The page header: the title, and the share button that puts the texts (the manifests and the
+//! existing cluster, if any) into a link.
 
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlInputElement;
@@ -9,20 +10,22 @@ use crate::page;
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
     pub text: String,
+    pub existing: String,
 }
 
 #[function_component(Header)]
 pub fn header(props: &HeaderProps) -> Html {
-    // The link and the text it was made for.
-    let link = use_state(|| None::<(String, String)>);
+    // The link and the texts it was made for.
+    let link = use_state(|| None::<((String, String), String)>);
     let copied = use_state(|| false);
     let onclick = {
-        let (link, copied, text) = (link.clone(), copied.clone(), props.text.clone());
+        let (link, copied) = (link.clone(), copied.clone());
+        let texts = (props.text.clone(), props.existing.clone());
         Callback::from(move |_: MouseEvent| {
-            let url = page::share_url(&text);
+            let url = page::share_url(&texts.0, &texts.1);
             copied.set(false);
             copy_to_clipboard(&url, copied.clone());
-            link.set(Some((text.clone(), url)));
+            link.set(Some((texts.clone(), url)));
         })
     };
     let onfocus = Callback::from(|e: FocusEvent| {
@@ -32,7 +35,7 @@ pub fn header(props: &HeaderProps) -> Html {
     // A link for an older text is misleading: show it only while it still matches.
     let current = link
         .as_ref()
-        .filter(|(text, _)| *text == props.text)
+        .filter(|((text, existing), _)| *text == props.text && *existing == props.existing)
         .map(|(_, url)| url.clone());
     html! {
         <header class="app-header">

@@ -18,11 +18,9 @@ pub struct LineMarksProps {
 
 #[function_component(LineMarks)]
 pub fn line_marks(props: &LineMarksProps) -> Html {
-    // Only lines up to the last marker need a row; the rest of the backdrop stays empty.
-    let last = props
-        .markers
-        .last()
-        .map_or(0, |m| (m.line as usize).min(props.line_count));
+    // One row per line of text, even after the last marker: the layer must be able to scroll as
+    // far as the text area does, or its tints drift above their lines near the end.
+    let last = props.line_count;
     let mut markers = props.markers.iter().peekable();
     let rows = (1..=last as u32).map(|n| {
         while markers.next_if(|m| m.line < n).is_some() {}

@@ -12,6 +12,7 @@ pub mod capacity_form;
 pub mod diagnostics;
 pub mod editor;
 pub mod embed_bar;
+pub mod existing_input;
 pub mod gallery;
 pub mod generated_output;
 pub mod generators;

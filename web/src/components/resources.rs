@@ -1,7 +1,10 @@
-//! The resources the planner read from the input.
+//! The resources the planner read from the input (in a review, those of the resulting state:
+//! the existing cluster's, with "existing" before their line, and the change's).
 
 use ipam_core::ResourceSummary;
 use yew::prelude::*;
+
+use crate::state::EXISTING_FILE;
 
 #[derive(Properties, PartialEq)]
 pub struct ResourceListProps {
@@ -23,11 +26,12 @@ pub fn resource_list(props: &ResourceListProps) -> Html {
                     <thead><tr><th scope="col">{ "Kind" }</th><th scope="col">{ "Name" }</th><th scope="col">{ "Namespace" }</th><th scope="col">{ "Line" }</th></tr></thead>
                     <tbody>
                         { for props.resources.iter().map(|r| html! {
-                            <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}>
+                            <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}
+                                data-file={r.file.clone()}>
                                 <td>{ &r.kind }</td>
                                 <td>{ &r.name }</td>
                                 <td>{ r.namespace.clone().unwrap_or_default() }</td>
-                                <td>{ r.line }</td>
+                                <td>{ if r.file.as_deref() == Some(EXISTING_FILE) { format!("existing, {}", r.line) } else { r.line.to_string() } }</td>
                             </tr>
                         }) }
                     </tbody>

@@ -24,12 +24,15 @@ pub struct StaticIpFormProps {
 }
 
 /// The pods a static address can be given to: Pods and one-replica workloads, as
-/// `(value, label, has a static address already)` where the value is `namespace/name`.
+/// `(value, label, has a static address already)` where the value is `namespace/name`. In a
+/// review only those of the change count: the generator edits the change, not the existing
+/// cluster's text.
 fn targets(plan: &Plan) -> Vec<(String, String, bool)> {
     let model = &plan.analysis.model;
     let pods = model
         .pods
         .iter()
+        .filter(|p| p.origin.file.is_none())
         .filter(|p| !p.spec.host_network && !p.name().is_empty())
         .map(|p| {
             let id = format!("{}/{}", p.namespace(), p.name());
@@ -39,6 +42,7 @@ fn targets(plan: &Plan) -> Vec<(String, String, bool)> {
     let workloads = model
         .workloads
         .iter()
+        .filter(|w| w.origin.file.is_none())
         .filter(|w| w.replicas == Replicas::Count(1) && !w.template.spec.host_network)
         .map(|w| {
             let id = format!("{}/{}", w.namespace(), w.name());

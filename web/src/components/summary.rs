@@ -29,6 +29,12 @@ pub fn summary(props: &SummaryProps) -> Html {
                 <span class={classes!("count", "warning", (counts.warnings > 0).then_some("nonzero"))}>{ plural(counts.warnings, "warning") }</span>
                 <span class="count info">{ plural(counts.infos, "note") }</span>
                 <span class="muted">{ format!("{} · {} · {}", plural(sim.pods.len(), "pod"), plural(sim.blocks.len(), "block"), plural(sim.pools.len(), "pool")) }</span>
+                if props.plan.is_review() {
+                    <span class="review-mode" data-testid="review-mode"
+                        title="The manifests are reviewed as a change to the existing cluster">
+                        { "review against the existing cluster" }
+                    </span>
+                }
                 if props.stale {
                     <span class="updating">{ "updating…" }</span>
                 }
