@@ -9,6 +9,8 @@ PORT ?= 8080
 # The conformance corpus: the shared copy beside the checkout when there is one (CI), else the
 # copy kept in the repository.
 CONFORMANCE ?= $(if $(wildcard ../shared/conformance/*.jsonl),../shared/conformance,tests/conformance)
+# Where cargo puts release binaries (honours CARGO_TARGET_DIR, as cargo does).
+RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 # Corpus files the engine must pass in full; the others are run and reported.
 CONFORMANCE_GATED ?= $(wildcard $(addprefix $(CONFORMANCE)/,$(shell cat tests/conformance-gated.txt 2>/dev/null)))
 
@@ -38,9 +40,9 @@ test-native:
 test-conformance:
 	cargo build --release --bins
 	@echo "conformance corpus: $(CONFORMANCE)"
-	@./target/release/ipam-planner conformance $(CONFORMANCE) | tail -n 1
+	@$(RELEASE_DIR)/ipam-planner conformance $(CONFORMANCE) | tail -n 1
 	@for f in $(CONFORMANCE_GATED); do \
-	  printf '%s: ' "$$(basename $$f)"; ./target/release/ipam-planner conformance "$$f" | tail -n 40 || exit 1; \
+	  printf '%s: ' "$$(basename $$f)"; $(RELEASE_DIR)/ipam-planner conformance "$$f" | tail -n 40 || exit 1; \
 	done
 
 # The web crate must build for wasm32 (and so must core: no I/O, no native-only dependency).

@@ -87,8 +87,14 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         })
         .collect();
     let nodes = cluster_nodes(model, &order);
+    // `Model::node` by name (the last document of a name wins), without a scan per lookup.
+    let node_index: HashMap<&str, &crate::model::Node> =
+        model.nodes.iter().map(|n| (n.name(), n)).collect();
+    let node_labels = |name: &str| -> Labels {
+        node_index.get(name).map(|n| n.labels()).unwrap_or_default()
+    };
     for node in &nodes {
-        ipam.set_node(node.clone(), node_labels(model, node));
+        ipam.set_node(node.clone(), node_labels(node));
     }
 
     let mut driver = Driver {
@@ -101,13 +107,20 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         pending: Vec::new(),
         borrowers: BTreeMap::new(),
         refused_pools,
+        windows: model
+            .nodes
+            .iter()
+            .map(|n| (n.name(), n.is_windows()))
+            .collect(),
+        namespace_labels: HashMap::new(),
+        node_index: node_index.clone(),
     };
     driver.simulation.nodes = nodes
         .iter()
         .map(|name| super::NodeView {
             name: name.clone(),
-            windows: model.node(name).is_some_and(|n| n.is_windows()),
-            labels: node_labels(model, name),
+            windows: node_index.get(name.as_str()).is_some_and(|n| n.is_windows()),
+            labels: node_labels(name),
         })
         .collect();
     for node in &nodes {
@@ -177,10 +190,14 @@ fn order_of(order: &HashMap<(Option<&str>, Pos), usize>, origin: &Origin) -> usi
 
 /// The Node documents, then every node a pod or template names, in order of first appearance;
 /// `node-1` when there are none.
-fn cluster_nodes(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> Vec<String> {
+fn cluster_nodes<'m>(
+    model: &'m Model,
+    order: &HashMap<(Option<&str>, Pos), usize>,
+) -> Vec<String> {
     let mut nodes: Vec<String> = Vec::new();
-    let add = |name: &str, nodes: &mut Vec<String>| {
-        if !name.is_empty() && !nodes.iter().any(|n| n == name) {
+    let mut known: HashSet<&str> = HashSet::new();
+    let mut add = |name: &'m str, nodes: &mut Vec<String>| {
+        if !name.is_empty() && known.insert(name) {
             nodes.push(name.to_owned());
         }
     };
@@ -213,9 +230,6 @@ fn cluster_nodes(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> 
     nodes
 }
 
-fn node_labels(model: &Model, name: &str) -> Labels {
-    model.node(name).map(|n| n.labels()).unwrap_or_default()
-}
 
 fn pods_to_create<'m>(
     model: &'m Model,
@@ -259,7 +273,7 @@ fn pods_to_create<'m>(
                 index,
                 PodToCreate {
                     namespace: workload.namespace(),
-                    name: format!("{}-{index}", workload.name()),
+                    name: replica_name(workload.name(), index),
                     node,
                     host_network: workload.template.spec.host_network,
                     origin: &workload.origin,
@@ -294,6 +308,12 @@ struct Driver<'m> {
     borrowers: BTreeMap<String, Vec<String>>,
     /// Pools in the input that Calico would refuse, so they take no part in allocation.
     refused_pools: Vec<String>,
+    /// Whether each Node document (the last of a name wins, as `Model::node`) runs Windows.
+    windows: HashMap<&'m str, bool>,
+    /// `Model::node` by name.
+    node_index: HashMap<&'m str, &'m crate::model::Node>,
+    /// `Model::namespace_labels` per namespace, computed once.
+    namespace_labels: HashMap<&'m str, Labels>,
 }
 
 const TUNNEL_KINDS: [TunnelKind; 5] = [
@@ -336,8 +356,8 @@ impl TunnelKind {
 impl<'m> Driver<'m> {
     /// calico-node's start-up reconcile of tunnel addresses, in its fixed order (spec §4).
     fn start_node(&mut self, node: &str) {
-        let labels = node_labels(self.model, node);
-        let model_node = self.model.node(node);
+        let model_node = self.node_index.get(node).copied();
+        let labels = model_node.map(|n| n.labels()).unwrap_or_default();
         for kind in TUNNEL_KINDS {
             let wireguard_key = match kind {
                 TunnelKind::Wireguard => {
@@ -445,9 +465,13 @@ impl<'m> Driver<'m> {
             self.simulation.pods.push(allocation);
             return;
         }
-        let container_id = format!("{}-{}", pod.namespace, pod.name);
+        let container_id = concat(&[pod.namespace, "-", &pod.name]);
         let namespace_labels = if self.settings.policy_type == "k8s" {
-            self.model.namespace_labels(pod.namespace)
+            let model = self.model;
+            self.namespace_labels
+                .entry(pod.namespace)
+                .or_insert_with(|| model.namespace_labels(pod.namespace))
+                .clone()
         } else {
             Labels::new()
         };
@@ -455,7 +479,7 @@ impl<'m> Driver<'m> {
             namespace: pod.namespace,
             pod: &pod.name,
             node,
-            windows: self.model.node(node).is_some_and(|n| n.is_windows()),
+            windows: self.windows.get(node).copied().unwrap_or(false),
             container_id: &container_id,
             annotations: &pod.ipam.0,
             annotation_problems: &pod.ipam.1,
@@ -488,16 +512,17 @@ impl<'m> Driver<'m> {
             if let (AddPath::Static | AddPath::Auto, Some((relation, cidr, affinity))) =
                 (outcome.path, related)
             {
-                allocation.block = Some(cidr.to_string());
+                let cidr_text = net_text(&cidr);
                 allocation.relation = Some(relation);
                 allocation.explanation = explain(
                     outcome.path,
                     relation,
-                    &cidr,
+                    &cidr_text,
                     allocation.pool.as_deref(),
                     node,
                     affinity.as_deref(),
                 );
+                allocation.block = Some(cidr_text);
             }
         }
         if outcome.path == AddPath::NoIpam {
@@ -515,7 +540,11 @@ impl<'m> Driver<'m> {
         let (cidr, affinity) = (block.cidr(), block.affinity.clone());
         let relation = if self.seen_blocks.insert(cidr) {
             BlockRelation::NewlyClaimed
-        } else if affinity.as_deref() == Some(&format!("host:{node}")) {
+        } else if affinity
+            .as_deref()
+            .and_then(|a| a.strip_prefix("host:"))
+            .is_some_and(|owner| owner == node)
+        {
             BlockRelation::Affine
         } else {
             BlockRelation::Borrowed
@@ -855,10 +884,69 @@ fn pool_annotation_pos(annotations: &PodIpamAnnotations) -> Option<Pos> {
         .map(|p: &Spanned<Vec<String>>| p.pos)
 }
 
+/// The parts joined, in one allocation.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// `<workload>-<index>`, the contract's replica name.
+fn replica_name(workload: &str, index: usize) -> String {
+    let mut out = String::with_capacity(workload.len() + 8);
+    out.push_str(workload);
+    out.push('-');
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = index;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+    out
+}
+
+/// `net.to_string()`, without the formatting machinery for the common IPv4 case (it runs once
+/// per pod).
+fn net_text(net: &IpNet) -> String {
+    let IpNet::V4(v4) = net else {
+        return net.to_string();
+    };
+    let mut out = String::with_capacity(18);
+    for (i, octet) in v4.addr().octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(&mut out, octet);
+    }
+    out.push('/');
+    push_decimal(&mut out, v4.prefix_len());
+    out
+}
+
+fn push_decimal(out: &mut String, value: u8) {
+    if value >= 100 {
+        out.push(char::from(b'0' + value / 100));
+    }
+    if value >= 10 {
+        out.push(char::from(b'0' + value / 10 % 10));
+    }
+    out.push(char::from(b'0' + value % 10));
+}
+
 fn explain(
     path: AddPath,
     relation: BlockRelation,
-    block: &IpNet,
+    block: &str,
     pool: Option<&str>,
     node: &str,
     affinity: Option<&str>,
@@ -875,12 +963,24 @@ fn explain(
             "static address from ipAddrs, in block {block} of pool {pool}, affine to {} (allowed because strict affinity is off)",
             affinity.unwrap_or("no node")
         ),
-        (_, BlockRelation::NewlyClaimed) => format!(
-            "{node} had no free address in its blocks and claimed block {block} of pool {pool}, the first unclaimed one in its order"
-        ),
-        (_, BlockRelation::Affine) => {
-            format!("next free address of {node}'s block {block} (pool {pool})")
-        }
+        // The two explanations nearly every pod gets, built without the formatting machinery.
+        (_, BlockRelation::NewlyClaimed) => concat(&[
+            node,
+            " had no free address in its blocks and claimed block ",
+            block,
+            " of pool ",
+            pool,
+            ", the first unclaimed one in its order",
+        ]),
+        (_, BlockRelation::Affine) => concat(&[
+            "next free address of ",
+            node,
+            "'s block ",
+            block,
+            " (pool ",
+            pool,
+            ")",
+        ]),
         (_, BlockRelation::Borrowed) => format!(
             "borrowed from block {block} of pool {pool}, affine to {}: every block of the pool is claimed and strict affinity is off",
             affinity.unwrap_or("no node")
