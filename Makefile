@@ -14,7 +14,7 @@ RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 # Corpus files the engine must pass in full; the others are run and reported.
 CONFORMANCE_GATED ?= $(wildcard $(addprefix $(CONFORMANCE)/,$(shell cat tests/conformance-gated.txt 2>/dev/null)))
 
-.PHONY: setup build dist serve test test-native test-conformance test-wasm test-e2e fmt clean
+.PHONY: setup build dist serve test test-native test-conformance test-wasm test-e2e bench fmt clean
 
 setup:
 	@bash scripts/setup.sh
@@ -52,6 +52,15 @@ test-wasm: dist
 
 test-e2e: dist
 	cd tests/e2e && node --test --test-concurrency=1
+
+# BENCHMARKS.md: the page timings (headless Chromium, release site) and then the native runs
+# beside the bitmap baseline, all in one go so the ratios come from one machine state.
+BENCH_WASM := $(abspath $(or $(CARGO_TARGET_DIR),target))/bench-wasm.json
+bench: dist
+	cargo build --release --bins
+	cd tests/e2e && (test -d node_modules || npm ci) && PERF_RESULTS=$(BENCH_WASM) node --test --test-concurrency=1 perf.test.mjs
+	$(RELEASE_DIR)/ipam-bench --planner $(RELEASE_DIR)/ipam-planner --wasm-results $(BENCH_WASM) --write BENCHMARKS.md
+	@for f in dist/*.wasm dist/*.js dist/*.css; do gzip -9c $$f | wc -c; done | awk '{s+=$$1} END {printf "\nRelease site (wasm + js + css): %.1f KB gzipped (gzip -9; target 300 KB).\n", s/1024}' | tee -a BENCHMARKS.md
 
 fmt:
 	cargo fmt --all

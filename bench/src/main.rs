@@ -1,67 +1,167 @@
 //! `ipam-bench`: times the planner on generated clusters beside a bare bitmap allocator that
 //! does the same block claims and allocations in the same run, so results are ratios that do
-//! not depend on the machine. `make bench` runs it and writes BENCHMARKS.md.
+//! not depend on the machine. `make bench` runs it (after the in-browser timings of
+//! tests/e2e/perf.test.mjs) and writes BENCHMARKS.md.
 //!
-//! Usage: `ipam-bench [--quick] [--planner PATH]` (PATH: the `ipam-planner` binary, for the
-//! end-to-end runs that include process start).
+//! Usage: `ipam-bench [--quick] [--planner PATH] [--wasm-results FILE] [--write FILE]`
+//! - `--planner PATH`: the `ipam-planner` binary, for the end-to-end runs that include process
+//!   start (default `target/release/ipam-planner`, or `$CARGO_TARGET_DIR/release/...`).
+//! - `--wasm-results FILE`: the JSON that tests/e2e/perf.test.mjs wrote (`PERF_RESULTS=FILE`);
+//!   its page timings are set beside the same plans run natively here.
+//! - `--write FILE`: also write the report (Markdown) to FILE.
+//! - `--quick`: small shapes only (a smoke run; no end-to-end million).
 
 mod bitmap;
 mod workload;
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use workload::ClusterShape;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Row {
     name: String,
     planner: Duration,
     baseline: Duration,
+    baseline_name: &'static str,
     note: String,
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let planner_bin = args
-        .iter()
-        .position(|a| a == "--planner")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target/release/ipam-planner"));
+impl Row {
+    fn ratio(&self) -> f64 {
+        self.planner.as_secs_f64() / self.baseline.as_secs_f64().max(1e-9)
+    }
+}
 
+struct Args {
+    quick: bool,
+    planner: PathBuf,
+    wasm_results: Option<PathBuf>,
+    write: Option<PathBuf>,
+}
+
+fn parse_args() -> Args {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+    };
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    Args {
+        quick: args.iter().any(|a| a == "--quick"),
+        planner: value("--planner").unwrap_or_else(|| target.join("release/ipam-planner")),
+        wasm_results: value("--wasm-results"),
+        write: value("--write"),
+    }
+}
+
+fn main() {
+    // As the CLI does: transparent huge pages for the allocator's arenas.
+    // SAFETY: setting an allocator option has no preconditions.
+    unsafe {
+        libmimalloc_sys::mi_option_set_enabled(libmimalloc_sys::mi_option_large_os_pages, true)
+    };
+    let args = parse_args();
     let mut rows = Vec::new();
     for lines in [1_000, 10_000] {
         rows.push(parse_and_validate(lines));
     }
-    let shapes: &[ClusterShape] = if quick {
-        &[ClusterShape::new(100, 10_000)]
+    let (small, large) = if args.quick {
+        (ClusterShape::new(100, 10_000), ClusterShape::new(1_000, 100_000))
     } else {
-        &[
+        (
             ClusterShape::new(1_000, 100_000),
             ClusterShape::new(5_000, 1_000_000),
-        ]
+        )
     };
-    for shape in shapes {
-        rows.push(simulate_in_process(shape));
-        rows.push(check_end_to_end(shape, &planner_bin));
-    }
+    let runs = |shape: &ClusterShape| if shape.pods >= 1_000_000 { 3 } else { 5 };
+    let in_small = simulate_in_process(&small, runs(&small));
+    let in_large = simulate_in_process(&large, runs(&large));
+    let e2e_small = check_end_to_end(&small, &args.planner, runs(&small));
+    let e2e_large = check_end_to_end(&large, &args.planner, runs(&large));
+    let linear_in = linearity(&in_small, &in_large, &small, &large);
+    let linear_e2e = linearity(&e2e_small, &e2e_large, &small, &large);
+    rows.extend([in_small, in_large, e2e_small, e2e_large]);
     rows.push(exhaustion());
 
-    println!("| benchmark | planner | bitmap baseline | ratio | note |");
-    println!("|---|---:|---:|---:|---|");
+    let wasm = args.wasm_results.as_ref().map(|path| wasm_rows(path));
+
+    let mut out = String::new();
+    let _ = writeln!(out, "| benchmark | planner | baseline | ratio | note |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---|");
     for row in &rows {
-        let ratio = row.planner.as_secs_f64() / row.baseline.as_secs_f64().max(1e-9);
-        println!(
-            "| {} | {:.1} ms | {:.2} ms | {:.1}× | {} |",
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} ({}) | {:.0}× | {} |",
             row.name,
-            row.planner.as_secs_f64() * 1e3,
-            row.baseline.as_secs_f64() * 1e3,
-            ratio,
+            ms(row.planner),
+            ms(row.baseline),
+            row.baseline_name,
+            row.ratio(),
             row.note
         );
     }
+    match &wasm {
+        Some(Ok(wasm_rows)) => {
+            for row in wasm_rows {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} ({}) | {:.2}× | {} |",
+                    row.name,
+                    ms(row.planner),
+                    ms(row.baseline),
+                    row.baseline_name,
+                    row.ratio(),
+                    row.note
+                );
+            }
+        }
+        Some(Err(message)) => {
+            let _ = writeln!(out, "\n(wasm results not included: {message})");
+        }
+        None => {}
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Growth {}→{} pods (time ratio ÷ pod ratio; 1.0 = linear): in process {:.2}, end to end {:.2}.",
+        small.pods, large.pods, linear_in, linear_e2e
+    );
+    print!("{out}");
+    if let Some(path) = &args.write {
+        let doc = document(&out, &rows, wasm.as_ref().and_then(|w| w.as_ref().ok()), args.quick);
+        if let Err(e) = std::fs::write(path, doc) {
+            eprintln!("ipam-bench: cannot write {}: {e}", path.display());
+            std::process::exit(2);
+        }
+        eprintln!("ipam-bench: wrote {}", path.display());
+    }
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms >= 100.0 {
+        format!("{ms:.0} ms")
+    } else if ms >= 1.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.3} ms")
+    }
+}
+
+/// Time per pod at the large shape ÷ time per pod at the small one.
+fn linearity(small: &Row, large: &Row, s: &ClusterShape, l: &ClusterShape) -> f64 {
+    (large.planner.as_secs_f64() / small.planner.as_secs_f64())
+        / (l.pods as f64 / s.pods as f64)
 }
 
 /// Runs `f` `runs` times and keeps the fastest, which is the least disturbed by other load.
@@ -79,74 +179,114 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 
 fn parse_and_validate(lines: usize) -> Row {
     let text = workload::manifest_lines(lines);
-    let (planner, report) = best_of(5, || {
-        ipam_core::check(&[ipam_core::Source::new(None, &text)])
+    let (planner, analysis) = best_of(7, || ipam_core::analyze(&[ipam_core::Source::new(None, &text)]));
+    // The floor of any parser: one pass over the same bytes.
+    let (baseline, _) = best_of(7, || {
+        std::hint::black_box(&text)
+            .bytes()
+            .filter(|b| *b == b'\n')
+            .count()
     });
-    // The baseline for parsing is reading the same bytes once: the floor of any parser.
-    let (baseline, _) = best_of(5, || text.bytes().filter(|b| *b == b'\n').count());
     Row {
-        name: format!("parse + validate, {lines} lines"),
+        name: format!("parse + validate, {} lines", text.lines().count()),
         planner,
         baseline,
+        baseline_name: "byte scan",
         note: format!(
-            "{} diagnostics; baseline = one pass over the bytes",
-            report.diagnostics.len()
+            "{} documents, {} diagnostics",
+            analysis.documents.len(),
+            analysis.diagnostics.len()
         ),
     }
 }
 
-fn simulate_in_process(shape: &ClusterShape) -> Row {
+fn simulate_in_process(shape: &ClusterShape, runs: usize) -> Row {
     let text = shape.manifest();
-    let (planner, report) = best_of(3, || {
-        ipam_core::simulate(&[ipam_core::Source::new(None, &text)])
-    });
-    let (baseline, allocated) = best_of(3, || bitmap::run(shape));
+    let mut planner = Duration::MAX;
+    let mut baseline = Duration::MAX;
+    let mut placed = (0, 0);
+    let mut base = None;
+    // Interleaved, so both see the same load.
+    for _ in 0..runs {
+        let (p, (pods, blocks)) = best_of(1, || {
+            let (_, simulation) = ipam_core::plan(&[ipam_core::Source::new(None, &text)]);
+            let placed = simulation.pods.iter().filter(|p| !p.ips.is_empty()).count();
+            (placed, simulation.blocks.len())
+        });
+        planner = planner.min(p);
+        placed = (pods, blocks);
+        let (b, outcome) = best_of(1, || bitmap::run(shape));
+        baseline = baseline.min(b);
+        base = Some(outcome);
+    }
+    let base = base.expect("at least one run");
     Row {
         name: format!(
-            "simulate {} pods on {} nodes (in process)",
+            "plan {} pods on {} nodes (in process: parse, validate, simulate)",
             shape.pods, shape.nodes
         ),
         planner,
         baseline,
+        baseline_name: "bitmap",
         note: format!(
-            "{} pods placed; baseline allocated {allocated}",
-            report.pods.len()
+            "planner: {} pods placed, {} blocks; bitmap: {} addresses, {} blocks",
+            placed.0, placed.1, base.allocated, base.blocks_claimed
         ),
     }
 }
 
-fn check_end_to_end(shape: &ClusterShape, planner_bin: &PathBuf) -> Row {
-    let path = std::env::temp_dir().join(format!("ipam-bench-{}-{}.yaml", shape.nodes, shape.pods));
+fn check_end_to_end(shape: &ClusterShape, planner_bin: &PathBuf, runs: usize) -> Row {
+    let path = std::env::temp_dir().join(format!(
+        "ipam-bench-{}-{}-{}.yaml",
+        std::process::id(),
+        shape.nodes,
+        shape.pods
+    ));
     if let Err(e) = std::fs::write(&path, shape.manifest()) {
         panic!("cannot write {}: {e}", path.display());
     }
-    let (planner, status) = best_of(3, || {
-        Command::new(planner_bin)
-            .args(["check", "--format", "json"])
-            .arg(&path)
-            .output()
-            .map(|o| o.status.code())
-    });
-    let (baseline, _) = best_of(3, || bitmap::run(shape));
+    let mut planner = Duration::MAX;
+    let mut baseline = Duration::MAX;
+    let mut status = None;
+    for _ in 0..runs {
+        let (p, s) = best_of(1, || {
+            Command::new(planner_bin)
+                .args(["check", "--format", "json"])
+                .arg(&path)
+                .output()
+                .map(|o| o.status.code())
+        });
+        planner = planner.min(p);
+        status = Some(s);
+        let (b, _) = best_of(1, || bitmap::run(shape));
+        baseline = baseline.min(b);
+    }
     let _ = std::fs::remove_file(&path);
+    let status = match status {
+        Some(Ok(code)) => format!("exit status {}", code.map_or("?".into(), |c| c.to_string())),
+        Some(Err(e)) => format!("could not run {}: {e}", planner_bin.display()),
+        None => String::new(),
+    };
     Row {
         name: format!(
-            "`ipam-planner check`, {} pods on {} nodes, process start included",
+            "`ipam-planner check` {} pods on {} nodes, process start included",
             shape.pods, shape.nodes
         ),
         planner,
         baseline,
-        note: format!("exit status {:?}", status.ok().flatten()),
+        baseline_name: "bitmap",
+        note: status,
     }
 }
 
 fn exhaustion() -> Row {
     let shape = ClusterShape::exhausting();
     let text = shape.manifest();
-    let (planner, report) = best_of(3, || {
+    let (planner, report) = best_of(5, || {
         ipam_core::simulate(&[ipam_core::Source::new(None, &text)])
     });
-    let (baseline, allocated) = best_of(3, || bitmap::run(&shape));
+    let (baseline, outcome) = best_of(5, || bitmap::run(&shape));
+    let placed = report.pods.iter().filter(|p| !p.ips.is_empty()).count();
     Row {
         name: format!(
             "pool exhaustion: /{} pool, {} pods on {} nodes",
@@ -154,9 +294,120 @@ fn exhaustion() -> Row {
         ),
         planner,
         baseline,
+        baseline_name: "bitmap",
         note: format!(
-            "{} diagnostics; baseline allocated {allocated}",
-            report.diagnostics.len()
+            "planner placed {placed}, {} diagnostics; bitmap placed {}",
+            report.diagnostics.len(),
+            outcome.allocated
         ),
     }
+}
+
+/// The page timings of tests/e2e/perf.test.mjs beside the same inputs planned natively.
+fn wasm_rows(path: &PathBuf) -> Result<Vec<Row>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let number = |key: &str| -> Result<f64, String> {
+        let at = text
+            .find(&format!("\"{key}\""))
+            .ok_or_else(|| format!("{key} missing in {}", path.display()))?;
+        let rest = &text[at + key.len() + 2..];
+        let rest = rest.trim_start().trim_start_matches(':').trim_start();
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
+            .unwrap_or(rest.len());
+        rest[..end]
+            .parse()
+            .map_err(|_| format!("{key} is not a number in {}", path.display()))
+    };
+    let mut rows = Vec::new();
+    let replan_lines = number("replan_lines")? as usize;
+    let replan_ms = number("replan_ms")?;
+    let input = workload::manifest_lines(replan_lines);
+    let (native, _) = best_of(15, || ipam_core::simulate(&[ipam_core::Source::new(None, &input)]));
+    rows.push(Row {
+        name: format!(
+            "wasm in Chromium: re-plan of {} lines (`ipamPlanner.simulate`)",
+            input.lines().count()
+        ),
+        planner: Duration::from_secs_f64(replan_ms / 1e3),
+        baseline: native,
+        baseline_name: "native",
+        note: format!("one 16 ms frame: {}", if replan_ms <= 16.0 { "yes" } else { "no" }),
+    });
+    let nodes = number("simulate_nodes")? as usize;
+    let pods = number("simulate_pods")? as usize;
+    let simulate_ms = number("simulate_ms")?;
+    let shape = ClusterShape::new(nodes, pods);
+    let input = shape.manifest();
+    let (native, _) = best_of(5, || ipam_core::simulate(&[ipam_core::Source::new(None, &input)]));
+    rows.push(Row {
+        name: format!("wasm in Chromium: simulate {pods} pods on {nodes} nodes"),
+        planner: Duration::from_secs_f64(simulate_ms / 1e3),
+        baseline: native,
+        baseline_name: "native",
+        note: "the same input and call natively, this run".into(),
+    });
+    Ok(rows)
+}
+
+fn document(table: &str, rows: &[Row], wasm: Option<&Vec<Row>>, quick: bool) -> String {
+    let mut doc = String::new();
+    let _ = writeln!(doc, "# Benchmarks\n");
+    let _ = writeln!(
+        doc,
+        "Generated by `make bench` (`ipam-bench{}`; the page figures come from \
+         `tests/e2e/perf.test.mjs` in headless Chromium in the same `make bench`). Every planner \
+         figure stands beside a baseline measured in the same run, so the ratios, not the \
+         milliseconds, are what carry from machine to machine. Times are the best of several \
+         runs.\n",
+        if quick { " --quick" } else { "" }
+    );
+    let _ = writeln!(
+        doc,
+        "Inputs (bench/src/workload.rs): one /8 pool with /26 blocks; Node documents; one \
+         Deployment per node, pinned with `nodeName`, whose replicas fill it (100 k pods on 1 k \
+         nodes, 1 M pods on 5 k nodes); the exhaustion run asks a /22 pool (16 blocks) for 2 000 \
+         pods on 20 nodes. The parse + validate inputs are pools (with node selectors), and pods \
+         with static-IP annotations. Baselines: *bitmap* (bench/src/bitmap.rs) makes the same \
+         block claims (a pool-wide bitmap of blocks, one block per 64 pods per node) and the same \
+         allocations (a per-block bitmap, each address recorded); *byte scan* is one pass over \
+         the input bytes; *native* is the same call as the page's, in this process.\n"
+    );
+    let _ = writeln!(doc, "{table}");
+    let _ = writeln!(doc, "## Targets\n");
+    let find = |needle: &str| rows.iter().find(|r| r.name.contains(needle));
+    if let Some(row) = find("check` 1000000") {
+        let _ = writeln!(
+            doc,
+            "- 1 M pods end to end within 25× the bitmap: {:.0}× — {}.",
+            row.ratio(),
+            if row.ratio() <= 25.0 { "met" } else { "not met" }
+        );
+    }
+    if let Some(rows) = wasm {
+        if let Some(row) = rows.iter().find(|r| r.name.contains("simulate")) {
+            let _ = writeln!(
+                doc,
+                "- wasm plan within 3× of native: {:.2}× — {}.",
+                row.ratio(),
+                if row.ratio() <= 3.0 { "met" } else { "not met" }
+            );
+        }
+        if let Some(row) = rows.iter().find(|r| r.name.contains("re-plan")) {
+            let _ = writeln!(
+                doc,
+                "- re-plan of a 1 k-line input inside one 16 ms frame: {} — {}.",
+                ms(row.planner),
+                if row.planner.as_secs_f64() <= 0.016 { "met" } else { "not met" }
+            );
+        }
+    }
+    let _ = writeln!(
+        doc,
+        "\nRepeat: `source /opt/wasm-tools/env.sh && make bench` (builds the release binaries \
+         and the site, times the page, then runs `ipam-bench --planner \
+         <release>/ipam-planner --wasm-results <json> --write BENCHMARKS.md`). A quick smoke run: \
+         `cargo run --release -p ipam-bench -- --quick`."
+    );
+    doc
 }
