@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 
 pub use run::run;
+pub(crate) use run::diagnostics_only;
 
 /// How a pod got its addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

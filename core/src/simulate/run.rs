@@ -46,6 +46,16 @@ struct PodToCreate<'m> {
 
 /// The simulation of `model` (whose documents are `documents`, in input order).
 pub fn run(documents: &[Document], model: &Model) -> Simulation {
+    run_with(documents, model, false)
+}
+
+/// [`run`] for callers that only read the diagnostics (`check`): the same allocations and the
+/// same diagnostics, without the per-pod explanations, block views and pool usage.
+pub(crate) fn diagnostics_only(documents: &[Document], model: &Model) -> Simulation {
+    run_with(documents, model, true)
+}
+
+fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     let settings = model.cni_settings();
     let mut ipam = Ipam::new();
     // A pool Calico refuses to store does not exist for allocation.
@@ -114,6 +124,7 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
             .collect(),
         namespace_labels: HashMap::new(),
         node_index: node_index.clone(),
+        lean,
     };
     driver.simulation.nodes = nodes
         .iter()
@@ -157,7 +168,7 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
     }
     driver.simulation.diagnostics.extend(static_checks);
     let mut next_node = 0usize;
-    for pod in &pods {
+    for pod in pods {
         let node = match &pod.node {
             Some(node) => node.clone(),
             None => {
@@ -310,6 +321,8 @@ struct Driver<'m> {
     refused_pools: Vec<String>,
     /// Whether each Node document (the last of a name wins, as `Model::node`) runs Windows.
     windows: HashMap<&'m str, bool>,
+    /// Only the diagnostics are wanted (see [`diagnostics_only`]).
+    lean: bool,
     /// `Model::node` by name.
     node_index: HashMap<&'m str, &'m crate::model::Node>,
     /// `Model::namespace_labels` per namespace, computed once.
@@ -443,7 +456,8 @@ impl<'m> Driver<'m> {
         }
     }
 
-    fn create_pod(&mut self, pod: &PodToCreate<'m>, node: &str) {
+    fn create_pod(&mut self, pod: PodToCreate<'m>, node: &str) {
+        let pod = &pod;
         let mut allocation = PodAllocation {
             namespace: pod.namespace.to_owned(),
             name: pod.name.clone(),
@@ -509,8 +523,8 @@ impl<'m> Driver<'m> {
             for ip in allocation.ips.iter().skip(1) {
                 self.relate(*ip, node);
             }
-            if let (AddPath::Static | AddPath::Auto, Some((relation, cidr, affinity))) =
-                (outcome.path, related)
+            if let (AddPath::Static | AddPath::Auto, Some((relation, cidr, affinity)), false) =
+                (outcome.path, related, self.lean)
             {
                 let cidr_text = net_text(&cidr);
                 allocation.relation = Some(relation);
@@ -743,6 +757,9 @@ impl<'m> Driver<'m> {
                 ));
             }
             self.simulation.diagnostics.push(diagnostic);
+        }
+        if self.lean {
+            return self.simulation;
         }
         self.simulation.blocks = self.block_views();
         self.simulation.pools = self
