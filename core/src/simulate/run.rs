@@ -21,6 +21,60 @@ use crate::net::{AllowedUse, Family};
 use crate::selector::Labels;
 use crate::yaml::Pos;
 
+/// The run's lookup tables hash short keys millions of times; they are never iterated, so a
+/// simple multiplicative hash (rustc's FxHash) serves them better than SipHash.
+#[derive(Clone, Copy, Default)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ (rest.len() as u64) << 56);
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+type FastMap<K, V> = HashMap<K, V, FastHash>;
+
 /// Who holds an address, by the handle its allocation was made under.
 #[derive(Clone, Debug)]
 enum Holder {
@@ -98,7 +152,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
         .collect();
     let nodes = cluster_nodes(model, &order);
     // `Model::node` by name (the last document of a name wins), without a scan per lookup.
-    let node_index: HashMap<&str, &crate::model::Node> =
+    let node_index: FastMap<&str, &crate::model::Node> =
         model.nodes.iter().map(|n| (n.name(), n)).collect();
     let node_labels = |name: &str| -> Labels {
         node_index.get(name).map(|n| n.labels()).unwrap_or_default()
@@ -112,8 +166,8 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
         settings,
         model,
         simulation: Simulation::default(),
-        owners: HashMap::new(),
-        seen_blocks: HashSet::new(),
+        owners: FastMap::default(),
+        seen_blocks: HashSet::default(),
         pending: Vec::new(),
         borrowers: BTreeMap::new(),
         refused_pools,
@@ -122,7 +176,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
             .iter()
             .map(|n| (n.name(), n.is_windows()))
             .collect(),
-        namespace_labels: HashMap::new(),
+        namespace_labels: FastMap::default(),
         node_index: node_index.clone(),
         lean,
     };
@@ -168,17 +222,17 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     }
     driver.simulation.diagnostics.extend(static_checks);
     let mut next_node = 0usize;
-    for pod in pods {
-        let node = match &pod.node {
-            Some(node) => node.clone(),
+    for pod in &pods {
+        let node: &str = match &pod.node {
+            Some(node) => node,
             None => {
                 // Pods without a node are spread round-robin, as the contract assumes.
-                let node = nodes[next_node % nodes.len()].clone();
+                let node = &nodes[next_node % nodes.len()];
                 next_node += 1;
                 node
             }
         };
-        driver.create_pod(pod, &node);
+        driver.create_pod(pod, node);
     }
     driver.finish()
 }
@@ -311,22 +365,22 @@ struct Driver<'m> {
     model: &'m Model,
     simulation: Simulation,
     /// Allocation handle → who holds it.
-    owners: HashMap<String, Holder>,
+    owners: FastMap<String, Holder>,
     /// Blocks the run has seen allocated from; a block not seen before was claimed just now.
-    seen_blocks: HashSet<IpNet>,
+    seen_blocks: HashSet<IpNet, FastHash>,
     pending: Vec<Pending>,
     /// Nodes that borrowed an address from a block affine to another node, by pool.
     borrowers: BTreeMap<String, Vec<String>>,
     /// Pools in the input that Calico would refuse, so they take no part in allocation.
     refused_pools: Vec<String>,
     /// Whether each Node document (the last of a name wins, as `Model::node`) runs Windows.
-    windows: HashMap<&'m str, bool>,
+    windows: FastMap<&'m str, bool>,
     /// Only the diagnostics are wanted (see [`diagnostics_only`]).
     lean: bool,
     /// `Model::node` by name.
-    node_index: HashMap<&'m str, &'m crate::model::Node>,
+    node_index: FastMap<&'m str, &'m crate::model::Node>,
     /// `Model::namespace_labels` per namespace, computed once.
-    namespace_labels: HashMap<&'m str, Labels>,
+    namespace_labels: FastMap<&'m str, Labels>,
 }
 
 const TUNNEL_KINDS: [TunnelKind; 5] = [
@@ -456,8 +510,7 @@ impl<'m> Driver<'m> {
         }
     }
 
-    fn create_pod(&mut self, pod: PodToCreate<'m>, node: &str) {
-        let pod = &pod;
+    fn create_pod(&mut self, pod: &PodToCreate<'m>, node: &str) {
         let mut allocation = PodAllocation {
             namespace: pod.namespace.to_owned(),
             name: pod.name.clone(),
@@ -518,7 +571,9 @@ impl<'m> Driver<'m> {
                 .insert(cni::handle_for(&container_id), Holder::Pod(index));
         }
         if let Some(first) = allocation.ips.first().copied() {
-            allocation.pool = self.pool_name_for(first);
+            if !self.lean {
+                allocation.pool = self.pool_name_for(first);
+            }
             let related = self.relate(first, node);
             for ip in allocation.ips.iter().skip(1) {
                 self.relate(*ip, node);
