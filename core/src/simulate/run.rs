@@ -191,13 +191,21 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     for node in &nodes {
         driver.start_node(node);
     }
-    let pods = pods_to_create(
-        model,
-        &order,
-        &nodes,
-        &pod_annotations,
-        &template_annotations,
-    );
+    // Pods are created in input order. When every pod source has its own place in the input
+    // (always, for parsed documents), replicas are expanded one source at a time rather than
+    // all listed up front; otherwise the full list is sorted as the order rule says.
+    let sources = sources_in_order(model, &order);
+    let pods = if sources.is_some() {
+        Vec::new()
+    } else {
+        pods_to_create(
+            model,
+            &order,
+            &nodes,
+            &pod_annotations,
+            &template_annotations,
+        )
+    };
     let mut static_checks = Vec::new();
     for (workload, (annotations, _)) in model.workloads.iter().zip(&template_annotations) {
         if let Some(ips) = &annotations.ip_addrs {
@@ -222,17 +230,24 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     }
     driver.simulation.diagnostics.extend(static_checks);
     let mut next_node = 0usize;
-    for pod in &pods {
-        let node: &str = match &pod.node {
-            Some(node) => node,
-            None => {
-                // Pods without a node are spread round-robin, as the contract assumes.
-                let node = &nodes[next_node % nodes.len()];
-                next_node += 1;
-                node
+    match sources {
+        Some(sources) => {
+            for source in sources {
+                expand(
+                    model,
+                    source,
+                    &nodes,
+                    &pod_annotations,
+                    &template_annotations,
+                    &mut |pod| driver.create_next(pod, &nodes, &mut next_node),
+                );
             }
-        };
-        driver.create_pod(pod, node);
+        }
+        None => {
+            for pod in &pods {
+                driver.create_next(pod, &nodes, &mut next_node);
+            }
+        }
     }
     driver.finish()
 }
@@ -295,6 +310,94 @@ fn cluster_nodes<'m>(
     nodes
 }
 
+
+/// What yields pods: a Pod document or a workload (by index in the model).
+#[derive(Clone, Copy)]
+enum PodSource {
+    Pod(usize),
+    Workload(usize),
+}
+
+/// The pod sources in input order, when each has a distinct known place in the input (then
+/// expanding them in this order gives exactly the order of [`pods_to_create`]).
+fn sources_in_order(
+    model: &Model,
+    order: &HashMap<(Option<&str>, Pos), usize>,
+) -> Option<Vec<PodSource>> {
+    let mut keyed: Vec<(usize, PodSource)> = model
+        .pods
+        .iter()
+        .enumerate()
+        .map(|(i, pod)| (order_of(order, &pod.origin), PodSource::Pod(i)))
+        .chain(
+            model
+                .workloads
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (order_of(order, &w.origin), PodSource::Workload(i))),
+        )
+        .collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    let distinct = keyed.windows(2).all(|pair| pair[0].0 < pair[1].0);
+    let known = keyed.last().is_none_or(|(key, _)| *key != usize::MAX);
+    (distinct && known).then(|| keyed.into_iter().map(|(_, source)| source).collect())
+}
+
+/// The pods of one source, in replica order, as [`pods_to_create`] makes them.
+fn expand<'m>(
+    model: &'m Model,
+    source: PodSource,
+    nodes: &[String],
+    pod_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
+    template_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
+    create: &mut impl FnMut(&PodToCreate<'m>),
+) {
+    match source {
+        PodSource::Pod(i) => {
+            let (Some(pod), Some(ipam)) = (model.pods.get(i), pod_annotations.get(i)) else {
+                return;
+            };
+            create(&PodToCreate {
+                namespace: pod.namespace(),
+                name: pod.name().to_owned(),
+                node: pod.spec.node_name.as_ref().map(|n| n.value.clone()),
+                host_network: pod.spec.host_network,
+                origin: &pod.origin,
+                pos: pod.origin.pos,
+                ipam,
+                workload: None,
+            });
+        }
+        PodSource::Workload(i) => {
+            let (Some(workload), Some(ipam)) =
+                (model.workloads.get(i), template_annotations.get(i))
+            else {
+                return;
+            };
+            let template_node = workload.template.spec.node_name.as_ref();
+            let count = match workload.replicas {
+                Replicas::Count(count) => count as usize,
+                Replicas::PerNode => nodes.len(),
+            };
+            for index in 0..count {
+                let node = match workload.replicas {
+                    Replicas::Count(_) => template_node.map(|n| n.value.clone()),
+                    Replicas::PerNode => nodes.get(index).cloned(),
+                };
+                create(&PodToCreate {
+                    namespace: workload.namespace(),
+                    name: replica_name(workload.name(), index),
+                    node,
+                    host_network: workload.template.spec.host_network,
+                    origin: &workload.origin,
+                    pos: workload.template.pos,
+                    ipam,
+                    workload: Some(workload.origin.kind.as_str()),
+                });
+            }
+        }
+    }
+}
 
 fn pods_to_create<'m>(
     model: &'m Model,
@@ -508,6 +611,20 @@ impl<'m> Driver<'m> {
                 }
             }
         }
+    }
+
+    /// Creates `pod` on its node, or on the next node round-robin when it names none (as the
+    /// contract assumes).
+    fn create_next(&mut self, pod: &PodToCreate<'m>, nodes: &[String], next_node: &mut usize) {
+        let node: &str = match &pod.node {
+            Some(node) => node,
+            None => {
+                let node = &nodes[*next_node % nodes.len()];
+                *next_node += 1;
+                node
+            }
+        };
+        self.create_pod(pod, node);
     }
 
     fn create_pod(&mut self, pod: &PodToCreate<'m>, node: &str) {
