@@ -451,11 +451,15 @@ Instruction counts (valgrind `--tool=callgrind`, `cargo build --profile profilin
 the release profile with line tables; `ipam-planner check --format json` on the generated
 clusters; stable where wall-clock time on the shared 2-core machine is not):
 
-| input | before | after | per pod after |
+| input | before (5005a0e, release) | after | per pod after |
 |---|---:|---:|---:|
-| 10 k pods, 100 nodes | 647 M | 205 M | 20.4 k |
-| 100 k pods, 1 k nodes | superlinear (1.4 s user vs 66 ms at 10 k) | 2 190 M | 21.9 k |
-| 300 k pods, 3 k nodes (earlier build) | — | 11 370 M for 3.07× the pods of 100 k | linear |
+| 10 k pods, 100 nodes | 989 M | 188 M | 18.8 k |
+| 100 k pods, 1 k nodes | 20 581 M (20.8× the 10 k count) | 2 058 M | 20.6 k |
+
+(\"before\" is the original release build, whose `opt-level = \"z\"` applied to the CLI too;
+with line tables, `CARGO_PROFILE_RELEASE_DEBUG=line-tables-only`.) Instruction counts now grow
+linearly with the pods: 300 k pods on 3 k nodes took 3.07× the instructions of 100 k (an
+intermediate build).
 
 Before, most of the run went to: every pod listing *all* block affinities of the cluster
 (`list_affinities` filtered a map of every host's records), every new block sweeping *every*
@@ -483,6 +487,22 @@ What changed (behaviour identical: goldens and the conformance corpus unchanged)
 - CLI (and this benchmark): mimalloc with transparent huge pages. A million-pod plan holds about
   2 GB (the public `Simulation` and `Block` types keep per-pod strings and attribute maps); with
   4 KiB pages the page faults cost more system time than the plan's own user time.
+
+## The site's size
+
+`make dist` (Trunk, `wasm-opt -Oz`): the wasm is 328 KB gzipped (325 KB before this work; the
+`web` profile keeps the site's code at `opt-level = \"z\"` while native code moved to 3), the JS
+glue 7 KB and the CSS 4 KB: 339 KB in all against the 300 KB target, so **not met** (gap
+≈ 40 KB, 12 %). Of the optimised wasm, code is 271 KB gzipped and data (strings, tables) 58 KB.
+Before optimisation the code splits roughly into the engine (~390 KB raw: simulate, validate,
+ipam, model, selector), Rust's core/alloc/std (~180 KB: collections, formatting, float
+printing ~16 KB), Yew and the page's components (~170 KB), saphyr-parser (41 KB), js-sys and
+wasm-bindgen (45 KB), serde_json (17 KB) and miniz_oxide for share links (12 KB). Tried without
+gain: `wasm-opt -Oz --converge` (−0.3 KB), `-Oz` twice, `--gufa-optimizing`, `--flatten
+--rereloop` (−1.3 KB), explicit feature flags, `-Os` (+), and the JS API through
+`serde_json` + `JSON.parse` instead of serde-wasm-bindgen (+0.1 KB). Reaching 300 KB needs
+removing code rather than flags: e.g. `-Zbuild-std` with `panic_immediate_abort` (nightly and
+the std sources, not available offline here), or loading the engine's rarely used paths lazily.
 
 What is left: per pod the engine still makes about 15 heap allocations (the handle, the block
 attribute's owner map, the handle index, the pod's record and strings), which the public types
