@@ -76,7 +76,10 @@ fn main() {
         rows.push(parse_and_validate(lines));
     }
     let (small, large) = if args.quick {
-        (ClusterShape::new(100, 10_000), ClusterShape::new(1_000, 100_000))
+        (
+            ClusterShape::new(100, 10_000),
+            ClusterShape::new(1_000, 100_000),
+        )
     } else {
         (
             ClusterShape::new(1_000, 100_000),
@@ -93,7 +96,7 @@ fn main() {
     rows.extend([in_small, in_large, e2e_small, e2e_large]);
     rows.push(exhaustion());
 
-    let wasm = args.wasm_results.as_ref().map(|path| wasm_rows(path));
+    let wasm = args.wasm_results.as_ref().map(wasm_rows);
 
     let mut out = String::new();
     let _ = writeln!(out, "| benchmark | planner | baseline | ratio | note |");
@@ -166,8 +169,7 @@ fn ms(d: Duration) -> String {
 
 /// Time per pod at the large shape ÷ time per pod at the small one.
 fn linearity(small: &Row, large: &Row, s: &ClusterShape, l: &ClusterShape) -> f64 {
-    (large.planner.as_secs_f64() / small.planner.as_secs_f64())
-        / (l.pods as f64 / s.pods as f64)
+    (large.planner.as_secs_f64() / small.planner.as_secs_f64()) / (l.pods as f64 / s.pods as f64)
 }
 
 /// Runs `f` `runs` times and keeps the fastest, which is the least disturbed by other load.
@@ -185,7 +187,9 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 
 fn parse_and_validate(lines: usize) -> Row {
     let text = workload::manifest_lines(lines);
-    let (planner, analysis) = best_of(7, || ipam_core::analyze(&[ipam_core::Source::new(None, &text)]));
+    let (planner, analysis) = best_of(7, || {
+        ipam_core::analyze(&[ipam_core::Source::new(None, &text)])
+    });
     // The floor of any parser: one pass over the same bytes.
     let (baseline, _) = best_of(7, || {
         std::hint::black_box(&text)
@@ -329,7 +333,9 @@ fn wasm_rows(path: &PathBuf) -> Result<Vec<Row>, String> {
     let replan_lines = number("replan_lines")? as usize;
     let replan_ms = number("replan_ms")?;
     let input = workload::manifest_lines(replan_lines);
-    let (native, _) = best_of(15, || ipam_core::simulate(&[ipam_core::Source::new(None, &input)]));
+    let (native, _) = best_of(15, || {
+        ipam_core::simulate(&[ipam_core::Source::new(None, &input)])
+    });
     rows.push(Row {
         name: format!(
             "wasm in Chromium: re-plan of {} lines (`ipamPlanner.simulate`)",
@@ -338,23 +344,31 @@ fn wasm_rows(path: &PathBuf) -> Result<Vec<Row>, String> {
         planner: Duration::from_secs_f64(replan_ms / 1e3),
         baseline: native,
         baseline_name: "native",
-        note: format!("one 16 ms frame: {}", if replan_ms <= 16.0 { "yes" } else { "no" }),
+        note: format!(
+            "one 16 ms frame: {}",
+            if replan_ms <= 16.0 { "yes" } else { "no" }
+        ),
     });
     let nodes = number("simulate_nodes")? as usize;
     let pods = number("simulate_pods")? as usize;
     let simulate_ms = number("simulate_ms")?;
     let shape = ClusterShape::new(nodes, pods);
     let input = shape.manifest();
-    let (native, _) = best_of(5, || ipam_core::simulate(&[ipam_core::Source::new(None, &input)]));
+    let (native, _) = best_of(5, || {
+        ipam_core::simulate(&[ipam_core::Source::new(None, &input)])
+    });
     rows.push(Row {
         name: format!("wasm in Chromium: simulate {pods} pods on {nodes} nodes"),
         planner: Duration::from_secs_f64(simulate_ms / 1e3),
         baseline: native,
         baseline_name: "native",
-        note: "the same input and call natively, this run (page: includes building the JS objects)".into(),
+        note: "the same input and call natively, this run (page: includes building the JS objects)"
+            .into(),
     });
     let check_ms = number("check_ms")?;
-    let (native, _) = best_of(5, || ipam_core::check(&[ipam_core::Source::new(None, &input)]));
+    let (native, _) = best_of(5, || {
+        ipam_core::check(&[ipam_core::Source::new(None, &input)])
+    });
     rows.push(Row {
         name: format!("wasm in Chromium: check {pods} pods on {nodes} nodes"),
         planner: Duration::from_secs_f64(check_ms / 1e3),
@@ -402,7 +416,11 @@ fn document(
             doc,
             "- 1 M pods end to end within 25× the bitmap: {:.0}× — {}.",
             row.ratio(),
-            if row.ratio() <= 25.0 { "met" } else { "not met" }
+            if row.ratio() <= 25.0 {
+                "met"
+            } else {
+                "not met"
+            }
         );
     }
     let _ = writeln!(
@@ -410,7 +428,11 @@ fn document(
         "- linear growth from 100 k to 1 M pods (time per pod at 1 M ÷ at 100 k): in process \
          {linear_in:.2}, end to end {linear_e2e:.2} — {} (instruction counts grow linearly; \
          see the notes below).",
-        if linear_e2e.max(linear_in) <= 1.2 { "met" } else { "not met" }
+        if linear_e2e.max(linear_in) <= 1.2 {
+            "met"
+        } else {
+            "not met"
+        }
     );
     if let Some(rows) = wasm {
         for row in rows.iter().filter(|r| !r.name.contains("re-plan")) {
@@ -427,7 +449,11 @@ fn document(
                 doc,
                 "- re-plan of a 1 k-line input inside one 16 ms frame: {} — {}.",
                 ms(row.planner),
-                if row.planner.as_secs_f64() <= 0.016 { "met" } else { "not met" }
+                if row.planner.as_secs_f64() <= 0.016 {
+                    "met"
+                } else {
+                    "not met"
+                }
             );
         }
     }

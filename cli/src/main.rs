@@ -24,7 +24,9 @@ fn main() -> ExitCode {
     // touches gigabytes, and 4 KiB page faults would otherwise cost more than the plan itself.
     // SAFETY: setting an allocator option has no preconditions; mimalloc reads it on each OS
     // allocation.
-    unsafe { libmimalloc_sys::mi_option_set_enabled(libmimalloc_sys::mi_option_large_os_pages, true) };
+    unsafe {
+        libmimalloc_sys::mi_option_set_enabled(libmimalloc_sys::mi_option_large_os_pages, true)
+    };
     let command = match args::parse(std::env::args().skip(1)) {
         Ok(command) => command,
         Err(args::Exit::Help(text)) => {

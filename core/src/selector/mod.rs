@@ -97,10 +97,16 @@ pub fn selects(selector_text: &str, labels: &Labels) -> Result<bool, SelectorErr
     PARSED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some((_, parsed)) = cache.iter().find(|(text, _)| text == selector_text) {
-            return parsed.as_ref().map(|s| s.matches(labels)).map_err(Clone::clone);
+            return parsed
+                .as_ref()
+                .map(|s| s.matches(labels))
+                .map_err(Clone::clone);
         }
         let parsed = Selector::parse(selector_text);
-        let result = parsed.as_ref().map(|s| s.matches(labels)).map_err(Clone::clone);
+        let result = parsed
+            .as_ref()
+            .map(|s| s.matches(labels))
+            .map_err(Clone::clone);
         if cache.len() >= PARSED_CACHE_LIMIT {
             let _ = cache.remove(0);
         }

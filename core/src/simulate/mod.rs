@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 
-pub use run::run;
 pub(crate) use run::diagnostics_only;
+pub use run::run;
 
 /// How a pod got its addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

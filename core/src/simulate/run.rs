@@ -154,9 +154,8 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     // `Model::node` by name (the last document of a name wins), without a scan per lookup.
     let node_index: FastMap<&str, &crate::model::Node> =
         model.nodes.iter().map(|n| (n.name(), n)).collect();
-    let node_labels = |name: &str| -> Labels {
-        node_index.get(name).map(|n| n.labels()).unwrap_or_default()
-    };
+    let node_labels =
+        |name: &str| -> Labels { node_index.get(name).map(|n| n.labels()).unwrap_or_default() };
     for node in &nodes {
         ipam.set_node(node.clone(), node_labels(node));
     }
@@ -184,7 +183,9 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
         .iter()
         .map(|name| super::NodeView {
             name: name.clone(),
-            windows: node_index.get(name.as_str()).is_some_and(|n| n.is_windows()),
+            windows: node_index
+                .get(name.as_str())
+                .is_some_and(|n| n.is_windows()),
             labels: node_labels(name),
         })
         .collect();
@@ -270,10 +271,7 @@ fn order_of(order: &HashMap<(Option<&str>, Pos), usize>, origin: &Origin) -> usi
 
 /// The Node documents, then every node a pod or template names, in order of first appearance;
 /// `node-1` when there are none.
-fn cluster_nodes<'m>(
-    model: &'m Model,
-    order: &HashMap<(Option<&str>, Pos), usize>,
-) -> Vec<String> {
+fn cluster_nodes<'m>(model: &'m Model, order: &HashMap<(Option<&str>, Pos), usize>) -> Vec<String> {
     let mut nodes: Vec<String> = Vec::new();
     let mut known: HashSet<&str> = HashSet::new();
     let mut add = |name: &'m str, nodes: &mut Vec<String>| {
@@ -309,7 +307,6 @@ fn cluster_nodes<'m>(
     }
     nodes
 }
-
 
 /// What yields pods: a Pod document or a workload (by index in the model).
 #[derive(Clone, Copy)]

@@ -115,8 +115,11 @@ impl Ipam {
         let mut affine = Vec::new();
         let mut unconfirmed = Vec::new();
         let mut deselected = Vec::new();
-        let records =
-            self.list_affinities(Some(host), Some(affinity_type_for(Some(intended_use))), Some(family));
+        let records = self.list_affinities(
+            Some(host),
+            Some(affinity_type_for(Some(intended_use))),
+            Some(family),
+        );
         for record in records {
             let cidr = record.cidr;
             if covered_by(&pools, &cidr) {
