@@ -322,6 +322,20 @@ impl Ipam {
             .collect()
     }
 
+    /// The affinity records of `host`, in datastore order, without allocating: its keys are
+    /// `<host>-<cidr>`, one run of the ordered map (other hosts whose name extends `host` sort
+    /// after the `-`, unless their next character sorts before it, which is skipped).
+    fn host_records<'a>(&'a self, host: &'a str) -> impl Iterator<Item = &'a BlockAffinity> + 'a {
+        let next_char = move |key: &str| key.as_bytes().get(host.len()).copied();
+        self.affinities
+            .range::<str, _>((std::ops::Bound::Included(host), std::ops::Bound::Unbounded))
+            .take_while(move |(key, _)| key.starts_with(host))
+            .skip_while(move |(key, _)| next_char(key).is_none_or(|c| c < b'-'))
+            .take_while(move |(key, _)| next_char(key) == Some(b'-'))
+            .map(|(_, record)| record)
+            .filter(move |record| record.host == host)
+    }
+
     /// The CIDRs of the blocks affine to `host` for a family, in datastore order.
     pub fn affine_blocks(&self, host: &str, family: Family) -> Vec<IpNet> {
         self.affine_blocks_of(AFFINITY_TYPE_HOST, host, family)

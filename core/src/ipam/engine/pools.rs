@@ -115,11 +115,10 @@ impl Ipam {
         let mut affine = Vec::new();
         let mut unconfirmed = Vec::new();
         let mut deselected = Vec::new();
-        let records = self.list_affinities(
-            Some(host),
-            Some(affinity_type_for(Some(intended_use))),
-            Some(family),
-        );
+        let kind = affinity_type_for(Some(intended_use));
+        let records = self
+            .host_records(host)
+            .filter(|a| a.affinity_type == kind && Family::of_net(&a.cidr) == family);
         for record in records {
             let cidr = record.cidr;
             if covered_by(&pools, &cidr) {
