@@ -91,13 +91,15 @@ test('a 10 k-pod plan in the page', async () => {
   results.simulate_ms = t.best;
   results.simulate_median_ms = t.median;
   assert.equal(t.pods, pods);
-  assert.ok(t.best < 800, `10 k pods took ${t.best.toFixed(0)} ms (best of 5)`);
+  // Measured ≈ 65 ms (up to 121 ms under load): 550 ms leaves headroom yet fails at 10×.
+  assert.ok(t.best < 550, `10 k pods took ${t.best.toFixed(0)} ms (best of 5)`);
   // check(text): the same plan, returning only the diagnostics (no per-pod conversion to JS).
   const c = await timeInPage(page, text, 5, 1, 'check');
   console.log(`check ${pods} pods on ${nodes} nodes in wasm: best ${c.best.toFixed(1)} ms, median ${c.median.toFixed(1)} ms`);
   results.check_ms = c.best;
   assert.equal(c.pods, 0);
-  assert.ok(c.best < 600, `check of 10 k pods took ${c.best.toFixed(0)} ms (best of 5)`);
+  // Measured ≈ 40 ms (up to 84 ms under load).
+  assert.ok(c.best < 350, `check of 10 k pods took ${c.best.toFixed(0)} ms (best of 5)`);
   assert.deepEqual(problems, []);
   await context.close();
 });
