@@ -9,10 +9,12 @@ PORT ?= 8080
 # The conformance corpus: the shared copy beside the checkout when there is one (CI), else the
 # copy kept in the repository.
 CONFORMANCE ?= $(if $(wildcard ../shared/conformance/*.jsonl),../shared/conformance,tests/conformance)
+# Where cargo puts release binaries (honours CARGO_TARGET_DIR, as cargo does).
+RELEASE_DIR := $(or $(CARGO_TARGET_DIR),target)/release
 # Corpus files the engine must pass in full; the others are run and reported.
 CONFORMANCE_GATED ?= $(wildcard $(addprefix $(CONFORMANCE)/,$(shell cat tests/conformance-gated.txt 2>/dev/null)))
 
-.PHONY: setup build dist serve test test-native test-conformance test-ci-examples test-wasm test-e2e fmt clean
+.PHONY: setup build dist serve test test-native test-conformance test-ci-examples test-wasm test-e2e bench fmt clean
 
 setup:
 	@bash scripts/setup.sh
@@ -38,9 +40,9 @@ test-native:
 test-conformance:
 	cargo build --release --bins
 	@echo "conformance corpus: $(CONFORMANCE)"
-	@./target/release/ipam-planner conformance $(CONFORMANCE) | tail -n 1
+	@$(RELEASE_DIR)/ipam-planner conformance $(CONFORMANCE) | tail -n 1
 	@for f in $(CONFORMANCE_GATED); do \
-	  printf '%s: ' "$$(basename $$f)"; ./target/release/ipam-planner conformance "$$f" | tail -n 40 || exit 1; \
+	  printf '%s: ' "$$(basename $$f)"; $(RELEASE_DIR)/ipam-planner conformance "$$f" | tail -n 40 || exit 1; \
 	done
 
 # The CI examples in docs/ci and .pre-commit-hooks.yaml, run exactly as written.
@@ -55,6 +57,15 @@ test-wasm: dist
 
 test-e2e: dist
 	cd tests/e2e && node --test --test-concurrency=1
+
+# BENCHMARKS.md: the page timings (headless Chromium, release site) and then the native runs
+# beside the bitmap baseline, all in one go so the ratios come from one machine state.
+BENCH_WASM := $(abspath $(or $(CARGO_TARGET_DIR),target))/bench-wasm.json
+bench: dist
+	cargo build --release --bins
+	cd tests/e2e && (test -d node_modules || npm ci) && PERF_RESULTS=$(BENCH_WASM) node --test --test-concurrency=1 perf.test.mjs
+	$(RELEASE_DIR)/ipam-bench --planner $(RELEASE_DIR)/ipam-planner --wasm-results $(BENCH_WASM) --write BENCHMARKS.md
+	@for f in dist/*.wasm dist/*.js dist/*.css; do gzip -9c $$f | wc -c; done | awk '{s+=$$1} END {printf "\nRelease site (wasm + js + css): %.1f KB gzipped (gzip -9; target 300 KB).\n", s/1024}' | tee -a BENCHMARKS.md
 
 fmt:
 	cargo fmt --all

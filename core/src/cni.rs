@@ -111,7 +111,11 @@ impl AddOutcome {
 
 /// The handle a pod's addresses are recorded under.
 pub fn handle_for(container_id: &str) -> String {
-    format!("{NETWORK_NAME}.{container_id}")
+    let mut handle = String::with_capacity(NETWORK_NAME.len() + 1 + container_id.len());
+    handle.push_str(NETWORK_NAME);
+    handle.push('.');
+    handle.push_str(container_id);
+    handle
 }
 
 /// Runs CNI ADD (spec §2.3). A failed ADD is followed by the kubelet's DEL, which releases

@@ -125,7 +125,13 @@ pub fn check(sources: &[Source<'_>]) -> CheckReport {
 
 /// [`check`] with options.
 pub fn check_with(sources: &[Source<'_>], options: &Options) -> CheckReport {
-    CheckReport::new(plan_with(sources, options).1.diagnostics)
+    // The same run as `plan_with`, keeping only what the diagnostics need.
+    let analysis = analyze_with(sources, options);
+    let mut simulation = simulate::diagnostics_only(&analysis.documents, &analysis.model);
+    let mut diagnostics = analysis.diagnostics;
+    diagnostics.append(&mut simulation.diagnostics);
+    diagnostic::sort(&mut diagnostics);
+    CheckReport::new(diagnostics)
 }
 
 /// The cluster run: what Calico would allocate for the input. The simulation's diagnostics are

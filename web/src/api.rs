@@ -6,9 +6,12 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    // `json_compatible` writes maps as plain objects and `None` as `null`, as JSON does.
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    // The CLI's own JSON (maps as objects, `None` as `null`), parsed by the browser in one call:
+    // much faster for a large plan than building the objects field by field across the wasm
+    // boundary.
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::NULL)
 }
 

@@ -81,7 +81,7 @@ pub struct BlockRelease {
 }
 
 /// An allocation block.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Block {
     cidr: IpNet,
     /// `host:<node>` or `virtual:<name>`; `None` for an unaffine block.
@@ -93,7 +93,25 @@ pub struct Block {
     attributes: Vec<AllocationAttribute>,
     sequence_number: u64,
     sequence_number_for_allocation: BTreeMap<usize, u64>,
+    /// Some attribute may be in cooldown or unreferenced, so `garbage_collect` has work to do.
+    /// A cache of the state above: not part of equality.
+    gc_pending: bool,
 }
+
+impl PartialEq for Block {
+    fn eq(&self, other: &Block) -> bool {
+        self.cidr == other.cidr
+            && self.affinity == other.affinity
+            && self.affinity_claim_time == other.affinity_claim_time
+            && self.allocations == other.allocations
+            && self.unallocated == other.unallocated
+            && self.attributes == other.attributes
+            && self.sequence_number == other.sequence_number
+            && self.sequence_number_for_allocation == other.sequence_number_for_allocation
+    }
+}
+
+impl Eq for Block {}
 
 /// Strips the `\r...` suffix that old host-local migrations left in handles.
 fn sanitize_handle(handle: &str) -> &str {
@@ -120,6 +138,7 @@ impl Block {
             attributes: Vec::new(),
             sequence_number: 0,
             sequence_number_for_allocation: BTreeMap::new(),
+            gc_pending: false,
         };
         if let Some(reserved) = reserved {
             block.reserve_ends(reserved)?;
@@ -135,6 +154,7 @@ impl Block {
         if reserved.start_of_block > end_start {
             return None;
         }
+        self.gc_pending = true;
         let mut attrs = BTreeMap::new();
         attrs.insert("note".to_owned(), reserved.note.clone());
         let index = self.attributes.len();
@@ -251,15 +271,20 @@ impl Block {
         handle: Option<&str>,
         attrs: &BTreeMap<String, String>,
     ) -> usize {
-        let wanted = AllocationAttribute {
+        let same = |a: &AllocationAttribute| {
+            a.handle_id.as_deref() == handle
+                && a.released_at.is_none()
+                && a.alternate_owner_attrs.is_empty()
+                && a.active_owner_attrs == *attrs
+        };
+        if let Some(index) = self.attributes.iter().position(same) {
+            return index;
+        }
+        self.attributes.push(AllocationAttribute {
             handle_id: handle.map(str::to_owned),
             active_owner_attrs: attrs.clone(),
             ..AllocationAttribute::default()
-        };
-        if let Some(index) = self.attributes.iter().position(|a| *a == wanted) {
-            return index;
-        }
-        self.attributes.push(wanted);
+        });
         self.attributes.len() - 1
     }
 
@@ -275,6 +300,33 @@ impl Block {
         reservations: &ReservationSet,
     ) -> Result<Vec<IpNet>, IpamError> {
         self.check_affinity_for_auto_assign(affinity_check)?;
+        if !reservations.matches_some(&self.cidr) {
+            // No reserved address in the block: the head of the queue is handed out as is.
+            let count = num.min(self.unallocated.len());
+            let mut taken = Vec::with_capacity(count);
+            if count > 0 {
+                let index = self.find_or_add_attribute(handle, attrs);
+                let prefix = self.cidr.prefix_len();
+                for _ in 0..count {
+                    let Some(ordinal) = self.unallocated.pop_front() else {
+                        break;
+                    };
+                    let Some(addr) = self.ordinal_to_ip(ordinal) else {
+                        // Cannot happen for an ordinal of this block; keep it queued as the
+                        // general path would (it stays in place relative to the others).
+                        self.unallocated.push_front(ordinal);
+                        break;
+                    };
+                    if let Some(slot) = self.allocations.get_mut(ordinal) {
+                        *slot = Some(index);
+                    }
+                    self.sequence_number_for_allocation
+                        .insert(ordinal, self.sequence_number);
+                    taken.push(IpNet::new(addr, prefix).unwrap_or(self.cidr));
+                }
+            }
+            return Ok(taken);
+        }
         let mut taken = Vec::new();
         let mut kept = VecDeque::with_capacity(self.unallocated.len());
         let mut attribute_index = None;
@@ -529,6 +581,7 @@ impl Block {
 
     /// Points each ordinal at a fresh attribute that only records the release time (v3.33+).
     fn start_cooldown(&mut self, ordinals: &[usize], now: i64) {
+        self.gc_pending = true;
         for &ordinal in ordinals {
             self.attributes.push(AllocationAttribute {
                 released_at: Some(now),
@@ -568,6 +621,9 @@ impl Block {
     /// Frees ordinals whose cooldown has elapsed (appended to the free queue in ascending order)
     /// and drops attributes no ordinal references. Returns whether anything changed.
     pub fn garbage_collect(&mut self, now: i64, cooldown_seconds: i64) -> bool {
+        if !self.gc_pending {
+            return false;
+        }
         let expired: Vec<usize> = (0..self.allocations.len())
             .filter(|&o| {
                 self.attribute_of(o)
@@ -583,6 +639,8 @@ impl Block {
             self.sequence_number_for_allocation.remove(&ordinal);
         }
         let compacted = self.compact_attributes();
+        // Every attribute is referenced now; only cooldowns can still expire.
+        self.gc_pending = self.has_released();
         !expired.is_empty() || compacted
     }
 
@@ -626,6 +684,7 @@ impl Block {
                 "ordinal {bad} is out of range or already allocated"
             ));
         }
+        self.gc_pending = true;
         self.attributes.push(attribute);
         let index = self.attributes.len() - 1;
         for &ordinal in ordinals {
@@ -640,6 +699,7 @@ impl Block {
     /// Test and import support: an attribute entry no ordinal references (Calico can leave these
     /// behind; garbage collection removes them).
     pub fn push_unreferenced_attribute(&mut self, attribute: AllocationAttribute) {
+        self.gc_pending = true;
         self.attributes.push(attribute);
     }
 

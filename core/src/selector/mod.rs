@@ -92,5 +92,35 @@ pub fn selects(selector_text: &str, labels: &Labels) -> Result<bool, SelectorErr
     if selector_text.is_empty() {
         return Ok(true);
     }
-    Selector::parse(selector_text).map(|selector| selector.matches(labels))
+    // Allocation asks this for every pod with the same few pool selectors: parse each text once.
+    // A cluster has a handful of distinct selector texts, so a short list beats hashing.
+    PARSED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, parsed)) = cache.iter().find(|(text, _)| text == selector_text) {
+            return parsed
+                .as_ref()
+                .map(|s| s.matches(labels))
+                .map_err(Clone::clone);
+        }
+        let parsed = Selector::parse(selector_text);
+        let result = parsed
+            .as_ref()
+            .map(|s| s.matches(labels))
+            .map_err(Clone::clone);
+        if cache.len() >= PARSED_CACHE_LIMIT {
+            let _ = cache.remove(0);
+        }
+        cache.push((selector_text.to_owned(), parsed));
+        result
+    })
+}
+
+/// How many distinct selector texts [`selects`] keeps parsed (per thread).
+const PARSED_CACHE_LIMIT: usize = 32;
+
+/// Parsed selector texts, oldest first.
+type ParsedSelectors = Vec<(String, Result<Selector, SelectorError>)>;
+
+std::thread_local! {
+    static PARSED: std::cell::RefCell<ParsedSelectors> = const { std::cell::RefCell::new(Vec::new()) };
 }

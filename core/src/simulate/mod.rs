@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 
+pub(crate) use run::diagnostics_only;
 pub use run::run;
 
 /// How a pod got its addresses.

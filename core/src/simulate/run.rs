@@ -21,6 +21,60 @@ use crate::net::{AllowedUse, Family};
 use crate::selector::Labels;
 use crate::yaml::Pos;
 
+/// The run's lookup tables hash short keys millions of times; they are never iterated, so a
+/// simple multiplicative hash (rustc's FxHash) serves them better than SipHash.
+#[derive(Clone, Copy, Default)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ (rest.len() as u64) << 56);
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+type FastMap<K, V> = HashMap<K, V, FastHash>;
+
 /// Who holds an address, by the handle its allocation was made under.
 #[derive(Clone, Debug)]
 enum Holder {
@@ -48,6 +102,16 @@ struct PodToCreate<'m> {
 
 /// The simulation of `model` (whose documents are `documents`, in input order).
 pub fn run(documents: &[Document], model: &Model) -> Simulation {
+    run_with(documents, model, false)
+}
+
+/// [`run`] for callers that only read the diagnostics (`check`): the same allocations and the
+/// same diagnostics, without the per-pod explanations, block views and pool usage.
+pub(crate) fn diagnostics_only(documents: &[Document], model: &Model) -> Simulation {
+    run_with(documents, model, true)
+}
+
+fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     let settings = model.cni_settings();
     let mut ipam = Ipam::new();
     // A pool Calico refuses to store does not exist for allocation.
@@ -89,8 +153,13 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         })
         .collect();
     let nodes = cluster_nodes(model, &order);
+    // `Model::node` by name (the last document of a name wins), without a scan per lookup.
+    let node_index: FastMap<&str, &crate::model::Node> =
+        model.nodes.iter().map(|n| (n.name(), n)).collect();
+    let node_labels =
+        |name: &str| -> Labels { node_index.get(name).map(|n| n.labels()).unwrap_or_default() };
     for node in &nodes {
-        ipam.set_node(node.clone(), node_labels(model, node));
+        ipam.set_node(node.clone(), node_labels(node));
     }
 
     let mut driver = Driver {
@@ -98,70 +167,59 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         settings,
         model,
         simulation: Simulation::default(),
-        owners: HashMap::new(),
-        seen_blocks: HashSet::new(),
+        owners: FastMap::default(),
+        seen_blocks: HashSet::default(),
         pending: Vec::new(),
         borrowers: BTreeMap::new(),
         refused_pools,
         tunnelless: BTreeMap::new(),
+        running: FastMap::default(),
+        windows: model
+            .nodes
+            .iter()
+            .map(|n| (n.name(), n.is_windows()))
+            .collect(),
+        namespace_labels: FastMap::default(),
+        node_index: node_index.clone(),
+        lean,
     };
     driver.simulation.nodes = nodes
         .iter()
         .map(|name| super::NodeView {
             name: name.clone(),
-            windows: model.node(name).is_some_and(|n| n.is_windows()),
-            labels: node_labels(model, name),
+            windows: node_index
+                .get(name.as_str())
+                .is_some_and(|n| n.is_windows()),
+            labels: node_labels(name),
         })
         .collect();
-    let pods = pods_to_create(
-        model,
-        &order,
-        &nodes,
-        &pod_annotations,
-        &template_annotations,
-    );
-    if model.pools.is_empty() && !pods.is_empty() {
-        // Without a pool every pod would fail alike; one note says more than a list of errors.
-        let note = Diagnostic::info(
-            "no-pools",
-            format!(
-                "the input has no IPPool, so the allocation of its {} pods is not simulated; paste the cluster's pools (`kubectl get ippools -o yaml`) to plan addresses",
-                pods.len()
-            ),
-        );
-        // Located at the first pod, so every front end can show it somewhere.
-        let first = &pods[0];
-        driver
-            .simulation
-            .diagnostics
-            .push(first.origin.locate(note, first.pos));
-        return driver.finish();
+    // Pods are created in input order. When every pod source has its own place in the input
+    // (always, for parsed documents), replicas are expanded one source at a time rather than
+    // all listed up front; otherwise the full list is sorted as the order rule says.
+    let sources = sources_in_order(model, &order);
+    let pods = if sources.is_some() {
+        Vec::new()
+    } else {
+        pods_to_create(
+            model,
+            &order,
+            &nodes,
+            &pod_annotations,
+            &template_annotations,
+        )
+    };
+    if model.pools.is_empty() {
+        if let Some(note) = no_pools_note(model, &order) {
+            driver.simulation.diagnostics.push(note);
+            return driver.finish();
+        }
     }
     // What a pasted live cluster already holds comes first: nodes' recorded tunnel addresses
     // and running pods' `status.podIPs` are allocated before anything starts or is created.
     for node in &nodes {
         driver.seed_tunnels(node);
     }
-    let mut live: HashMap<usize, PodAllocation> = HashMap::new();
-    let mut next_node = 0usize;
-    let mut assigned_nodes: Vec<String> = Vec::with_capacity(pods.len());
-    for pod in &pods {
-        let node = match &pod.node {
-            Some(node) => node.clone(),
-            None => {
-                // Pods without a node are spread round-robin, as the contract assumes.
-                let node = nodes[next_node % nodes.len()].clone();
-                next_node += 1;
-                node
-            }
-        };
-        assigned_nodes.push(node);
-    }
-    for (index, (pod, node)) in pods.iter().zip(&assigned_nodes).enumerate() {
-        if !pod.live_ips.is_empty() {
-            live.insert(index, driver.seed_pod(pod, node));
-        }
-    }
+    driver.seed_running_pods(&nodes, &pod_annotations);
     for node in &nodes {
         driver.start_node(node);
     }
@@ -188,17 +246,24 @@ pub fn run(documents: &[Document], model: &Model) -> Simulation {
         ));
     }
     driver.simulation.diagnostics.extend(static_checks);
-    for (index, (pod, node)) in pods.iter().zip(&assigned_nodes).enumerate() {
-        match live.remove(&index) {
-            Some(allocation) => {
-                if let Some(handle) = live_handle(pod) {
-                    driver
-                        .owners
-                        .insert(handle, Holder::Pod(driver.simulation.pods.len()));
-                }
-                driver.simulation.pods.push(allocation);
+    let mut next_node = 0usize;
+    match sources {
+        Some(sources) => {
+            for source in sources {
+                expand(
+                    model,
+                    source,
+                    &nodes,
+                    &pod_annotations,
+                    &template_annotations,
+                    &mut |pod| driver.create_next(pod, &nodes, &mut next_node),
+                );
             }
-            None => driver.create_pod(pod, node),
+        }
+        None => {
+            for pod in &pods {
+                driver.create_next(pod, &nodes, &mut next_node);
+            }
         }
     }
     driver.finish()
@@ -222,10 +287,11 @@ fn order_of(order: &HashMap<(Option<&str>, Pos), usize>, origin: &Origin) -> usi
 
 /// The Node documents, then every node a pod or template names, in order of first appearance;
 /// `node-1` when there are none.
-fn cluster_nodes(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> Vec<String> {
+fn cluster_nodes<'m>(model: &'m Model, order: &HashMap<(Option<&str>, Pos), usize>) -> Vec<String> {
     let mut nodes: Vec<String> = Vec::new();
-    let add = |name: &str, nodes: &mut Vec<String>| {
-        if !name.is_empty() && !nodes.iter().any(|n| n == name) {
+    let mut known: HashSet<&str> = HashSet::new();
+    let mut add = |name: &'m str, nodes: &mut Vec<String>| {
+        if !name.is_empty() && known.insert(name) {
             nodes.push(name.to_owned());
         }
     };
@@ -258,8 +324,94 @@ fn cluster_nodes(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> 
     nodes
 }
 
-fn node_labels(model: &Model, name: &str) -> Labels {
-    model.node(name).map(|n| n.labels()).unwrap_or_default()
+/// What yields pods: a Pod document or a workload (by index in the model).
+#[derive(Clone, Copy)]
+enum PodSource {
+    Pod(usize),
+    Workload(usize),
+}
+
+/// The pod sources in input order, when each has a distinct known place in the input (then
+/// expanding them in this order gives exactly the order of [`pods_to_create`]).
+fn sources_in_order(
+    model: &Model,
+    order: &HashMap<(Option<&str>, Pos), usize>,
+) -> Option<Vec<PodSource>> {
+    let mut keyed: Vec<(usize, PodSource)> = model
+        .pods
+        .iter()
+        .enumerate()
+        .map(|(i, pod)| (order_of(order, &pod.origin), PodSource::Pod(i)))
+        .chain(
+            model
+                .workloads
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (order_of(order, &w.origin), PodSource::Workload(i))),
+        )
+        .collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    let distinct = keyed.windows(2).all(|pair| pair[0].0 < pair[1].0);
+    let known = keyed.last().is_none_or(|(key, _)| *key != usize::MAX);
+    (distinct && known).then(|| keyed.into_iter().map(|(_, source)| source).collect())
+}
+
+/// The pods of one source, in replica order, as [`pods_to_create`] makes them.
+fn expand<'m>(
+    model: &'m Model,
+    source: PodSource,
+    nodes: &[String],
+    pod_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
+    template_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
+    create: &mut impl FnMut(&PodToCreate<'m>),
+) {
+    match source {
+        PodSource::Pod(i) => {
+            let (Some(pod), Some(ipam)) = (model.pods.get(i), pod_annotations.get(i)) else {
+                return;
+            };
+            create(&PodToCreate {
+                namespace: pod.namespace(),
+                name: pod.name().to_owned(),
+                node: pod.spec.node_name.as_ref().map(|n| n.value.clone()),
+                host_network: pod.spec.host_network,
+                origin: &pod.origin,
+                pos: pod.origin.pos,
+                ipam,
+                workload: None,
+                live_ips: &pod.pod_ips,
+            });
+        }
+        PodSource::Workload(i) => {
+            let (Some(workload), Some(ipam)) =
+                (model.workloads.get(i), template_annotations.get(i))
+            else {
+                return;
+            };
+            let template_node = workload.template.spec.node_name.as_ref();
+            let count = match workload.replicas {
+                Replicas::Count(count) => count as usize,
+                Replicas::PerNode => nodes.len(),
+            };
+            for index in 0..count {
+                let node = match workload.replicas {
+                    Replicas::Count(_) => template_node.map(|n| n.value.clone()),
+                    Replicas::PerNode => nodes.get(index).cloned(),
+                };
+                create(&PodToCreate {
+                    namespace: workload.namespace(),
+                    name: replica_name(workload.name(), index),
+                    node,
+                    host_network: workload.template.spec.host_network,
+                    origin: &workload.origin,
+                    pos: workload.template.pos,
+                    ipam,
+                    workload: Some(workload.origin.kind.as_str()),
+                    live_ips: &[],
+                });
+            }
+        }
+    }
 }
 
 fn pods_to_create<'m>(
@@ -305,7 +457,7 @@ fn pods_to_create<'m>(
                 index,
                 PodToCreate {
                     namespace: workload.namespace(),
-                    name: format!("{}-{index}", workload.name()),
+                    name: replica_name(workload.name(), index),
                     node,
                     host_network: workload.template.spec.host_network,
                     origin: &workload.origin,
@@ -321,6 +473,38 @@ fn pods_to_create<'m>(
     keyed.into_iter().map(|(_, _, pod)| pod).collect()
 }
 
+/// With no IPPool in the input every pod would fail alike; one note says more than a list of
+/// errors. Located at the first pod source in input order, so every front end can show it.
+fn no_pools_note(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> Option<Diagnostic> {
+    let pods = model.pods.len()
+        + model
+            .workloads
+            .iter()
+            .map(|w| match w.replicas {
+                Replicas::Count(n) => n as usize,
+                Replicas::PerNode => 1,
+            })
+            .sum::<usize>();
+    let first = model
+        .pods
+        .iter()
+        .map(|p| (order_of(order, &p.origin), &p.origin, p.origin.pos))
+        .chain(
+            model
+                .workloads
+                .iter()
+                .map(|w| (order_of(order, &w.origin), &w.origin, w.template.pos)),
+        )
+        .min_by_key(|(index, _, _)| *index)?;
+    let note = Diagnostic::info(
+        "no-pools",
+        format!(
+            "the input has no IPPool, so the allocation of its {pods} pods is not simulated; paste the cluster's pools (`kubectl get ippools -o yaml`) to plan addresses"
+        ),
+    );
+    Some(first.1.locate(note, first.2))
+}
+
 /// A failure diagnostic waiting for its duplicates (replicas of one template fail alike).
 struct Pending {
     diagnostic: Diagnostic,
@@ -333,9 +517,9 @@ struct Driver<'m> {
     model: &'m Model,
     simulation: Simulation,
     /// Allocation handle → who holds it.
-    owners: HashMap<String, Holder>,
+    owners: FastMap<String, Holder>,
     /// Blocks the run has seen allocated from; a block not seen before was claimed just now.
-    seen_blocks: HashSet<IpNet>,
+    seen_blocks: HashSet<IpNet, FastHash>,
     pending: Vec<Pending>,
     /// Nodes that borrowed an address from a block affine to another node, by pool.
     borrowers: BTreeMap<String, Vec<String>>,
@@ -343,6 +527,17 @@ struct Driver<'m> {
     refused_pools: Vec<String>,
     /// Nodes left without a tunnel address although a pool enables that encapsulation for them.
     tunnelless: BTreeMap<(String, TunnelKind), Vec<String>>,
+    /// Whether each Node document (the last of a name wins, as `Model::node`) runs Windows.
+    windows: FastMap<&'m str, bool>,
+    /// Only the diagnostics are wanted (see [`diagnostics_only`]).
+    lean: bool,
+    /// `Model::node` by name.
+    node_index: FastMap<&'m str, &'m crate::model::Node>,
+    /// `Model::namespace_labels` per namespace, computed once.
+    namespace_labels: FastMap<&'m str, Labels>,
+    /// Running pods (pasted with `status.podIPs`), placed before the nodes started, by
+    /// namespace and name; each takes its slot in the pod list when the order reaches it.
+    running: FastMap<(String, String), PodAllocation>,
 }
 
 const TUNNEL_KINDS: [TunnelKind; 5] = [
@@ -385,8 +580,8 @@ impl TunnelKind {
 impl<'m> Driver<'m> {
     /// calico-node's start-up reconcile of tunnel addresses, in its fixed order (spec §4).
     fn start_node(&mut self, node: &str) {
-        let labels = node_labels(self.model, node);
-        let model_node = self.model.node(node);
+        let model_node = self.node_index.get(node).copied();
+        let labels = model_node.map(|n| n.labels()).unwrap_or_default();
         for kind in TUNNEL_KINDS {
             let wireguard_key = match kind {
                 TunnelKind::Wireguard => {
@@ -539,6 +734,42 @@ impl<'m> Driver<'m> {
         }
     }
 
+    /// Places every running pod of the input (a Pod with `status.podIPs`) before anything else
+    /// happens, on its `spec.nodeName` (a running pod always has one; else the first node).
+    fn seed_running_pods(
+        &mut self,
+        nodes: &[String],
+        pod_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
+    ) {
+        let model = self.model;
+        for (pod, ipam) in model.pods.iter().zip(pod_annotations) {
+            if pod.pod_ips.is_empty() {
+                continue;
+            }
+            let node = pod
+                .spec
+                .node_name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .or_else(|| nodes.first().cloned())
+                .unwrap_or_default();
+            let to_create = PodToCreate {
+                namespace: pod.namespace(),
+                name: pod.name().to_owned(),
+                node: Some(node.clone()),
+                host_network: pod.spec.host_network,
+                origin: &pod.origin,
+                pos: pod.origin.pos,
+                ipam,
+                workload: None,
+                live_ips: &pod.pod_ips,
+            };
+            let allocation = self.seed_pod(&to_create, &node);
+            self.running
+                .insert((to_create.namespace.to_owned(), to_create.name), allocation);
+        }
+    }
+
     /// A node pasted from a running cluster records its tunnel addresses (spec §4): they are
     /// allocated, under calico-node's handles, before anything else happens.
     fn seed_tunnels(&mut self, node: &str) {
@@ -665,6 +896,32 @@ impl<'m> Driver<'m> {
         allocation
     }
 
+    /// Creates `pod` on its node, or on the next node round-robin when it names none (as the
+    /// contract assumes).
+    fn create_next(&mut self, pod: &PodToCreate<'m>, nodes: &[String], next_node: &mut usize) {
+        // A running pod was placed before the nodes started; it keeps its slot in the order.
+        if !pod.live_ips.is_empty() {
+            let key = (pod.namespace.to_owned(), pod.name.clone());
+            if let Some(allocation) = self.running.remove(&key) {
+                if let Some(handle) = live_handle(pod) {
+                    self.owners
+                        .insert(handle, Holder::Pod(self.simulation.pods.len()));
+                }
+                self.simulation.pods.push(allocation);
+                return;
+            }
+        }
+        let node: &str = match &pod.node {
+            Some(node) => node,
+            None => {
+                let node = &nodes[*next_node % nodes.len()];
+                *next_node += 1;
+                node
+            }
+        };
+        self.create_pod(pod, node);
+    }
+
     fn create_pod(&mut self, pod: &PodToCreate<'m>, node: &str) {
         let mut allocation = PodAllocation {
             namespace: pod.namespace.to_owned(),
@@ -688,9 +945,13 @@ impl<'m> Driver<'m> {
             self.simulation.pods.push(allocation);
             return;
         }
-        let container_id = format!("{}-{}", pod.namespace, pod.name);
+        let container_id = concat(&[pod.namespace, "-", &pod.name]);
         let namespace_labels = if self.settings.policy_type == "k8s" {
-            self.model.namespace_labels(pod.namespace)
+            let model = self.model;
+            self.namespace_labels
+                .entry(pod.namespace)
+                .or_insert_with(|| model.namespace_labels(pod.namespace))
+                .clone()
         } else {
             Labels::new()
         };
@@ -698,7 +959,7 @@ impl<'m> Driver<'m> {
             namespace: pod.namespace,
             pod: &pod.name,
             node,
-            windows: self.model.node(node).is_some_and(|n| n.is_windows()),
+            windows: self.windows.get(node).copied().unwrap_or(false),
             container_id: &container_id,
             annotations: &pod.ipam.0,
             annotation_problems: &pod.ipam.1,
@@ -723,24 +984,27 @@ impl<'m> Driver<'m> {
                 .insert(cni::handle_for(&container_id), Holder::Pod(index));
         }
         if let Some(first) = allocation.ips.first().copied() {
-            allocation.pool = self.pool_name_for(first);
+            if !self.lean {
+                allocation.pool = self.pool_name_for(first);
+            }
             let related = self.relate(first, node);
             for ip in allocation.ips.iter().skip(1) {
                 self.relate(*ip, node);
             }
-            if let (AddPath::Static | AddPath::Auto, Some((relation, cidr, affinity))) =
-                (outcome.path, related)
+            if let (AddPath::Static | AddPath::Auto, Some((relation, cidr, affinity)), false) =
+                (outcome.path, related, self.lean)
             {
-                allocation.block = Some(cidr.to_string());
+                let cidr_text = net_text(&cidr);
                 allocation.relation = Some(relation);
                 allocation.explanation = explain(
                     outcome.path,
                     relation,
-                    &cidr,
+                    &cidr_text,
                     allocation.pool.as_deref(),
                     node,
                     affinity.as_deref(),
                 );
+                allocation.block = Some(cidr_text);
             }
         }
         if outcome.path == AddPath::NoIpam {
@@ -758,7 +1022,11 @@ impl<'m> Driver<'m> {
         let (cidr, affinity) = (block.cidr(), block.affinity.clone());
         let relation = if self.seen_blocks.insert(cidr) {
             BlockRelation::NewlyClaimed
-        } else if affinity.as_deref() == Some(&format!("host:{node}")) {
+        } else if affinity
+            .as_deref()
+            .and_then(|a| a.strip_prefix("host:"))
+            .is_some_and(|owner| owner == node)
+        {
             BlockRelation::Affine
         } else {
             BlockRelation::Borrowed
@@ -1020,6 +1288,9 @@ impl<'m> Driver<'m> {
             }
             self.simulation.diagnostics.push(diagnostic);
         }
+        if self.lean {
+            return self.simulation;
+        }
         let utilization = self.ipam.get_utilization(&[]);
         let usage: HashMap<IpNet, super::BlockUsage> = utilization
             .iter()
@@ -1212,10 +1483,69 @@ fn pool_annotation_pos(annotations: &PodIpamAnnotations) -> Option<Pos> {
         .map(|p: &Spanned<Vec<String>>| p.pos)
 }
 
+/// The parts joined, in one allocation.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// `<workload>-<index>`, the contract's replica name.
+fn replica_name(workload: &str, index: usize) -> String {
+    let mut out = String::with_capacity(workload.len() + 8);
+    out.push_str(workload);
+    out.push('-');
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = index;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+    out
+}
+
+/// `net.to_string()`, without the formatting machinery for the common IPv4 case (it runs once
+/// per pod).
+fn net_text(net: &IpNet) -> String {
+    let IpNet::V4(v4) = net else {
+        return net.to_string();
+    };
+    let mut out = String::with_capacity(18);
+    for (i, octet) in v4.addr().octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(&mut out, octet);
+    }
+    out.push('/');
+    push_decimal(&mut out, v4.prefix_len());
+    out
+}
+
+fn push_decimal(out: &mut String, value: u8) {
+    if value >= 100 {
+        out.push(char::from(b'0' + value / 100));
+    }
+    if value >= 10 {
+        out.push(char::from(b'0' + value / 10 % 10));
+    }
+    out.push(char::from(b'0' + value % 10));
+}
+
 fn explain(
     path: AddPath,
     relation: BlockRelation,
-    block: &IpNet,
+    block: &str,
     pool: Option<&str>,
     node: &str,
     affinity: Option<&str>,
@@ -1232,12 +1562,24 @@ fn explain(
             "static address from ipAddrs, in block {block} of pool {pool}, affine to {} (allowed because strict affinity is off)",
             affinity.unwrap_or("no node")
         ),
-        (_, BlockRelation::NewlyClaimed) => format!(
-            "{node} had no free address in its blocks and claimed block {block} of pool {pool}, the first unclaimed one in its order"
-        ),
-        (_, BlockRelation::Affine) => {
-            format!("next free address of {node}'s block {block} (pool {pool})")
-        }
+        // The two explanations nearly every pod gets, built without the formatting machinery.
+        (_, BlockRelation::NewlyClaimed) => concat(&[
+            node,
+            " had no free address in its blocks and claimed block ",
+            block,
+            " of pool ",
+            pool,
+            ", the first unclaimed one in its order",
+        ]),
+        (_, BlockRelation::Affine) => concat(&[
+            "next free address of ",
+            node,
+            "'s block ",
+            block,
+            " (pool ",
+            pool,
+            ")",
+        ]),
         (_, BlockRelation::Borrowed) => format!(
             "borrowed from block {block} of pool {pool}, affine to {}: every block of the pool is claimed and strict affinity is off",
             affinity.unwrap_or("no node")

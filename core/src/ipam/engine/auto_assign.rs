@@ -157,6 +157,7 @@ impl Ipam {
             kind: affinity_type_for(args.intended_use),
             pools: &host_blocks.pools,
             remaining_affine: host_blocks.affine.iter().copied().collect(),
+            unconfirmed: &host_blocks.unconfirmed,
             reserved_attr: reserved,
             allow_new_claim: true,
         };
@@ -243,7 +244,9 @@ impl Ipam {
             {
                 continue;
             }
-            self.confirm_affinity(state.host, &cidr);
+            if state.unconfirmed.contains(&cidr) {
+                self.confirm_affinity(state.host, &cidr);
+            }
             // Loading the block collects expired cooldowns before its free space is judged.
             let _ = self.load_block(&cidr);
             let free = self
@@ -293,12 +296,12 @@ impl Ipam {
 
     /// `findUsableBlock` (spec §3.4): the first unclaimed block CIDR in pool order and rotation
     /// order; failing that, an empty block of another host claimed at least a minute ago.
-    fn find_usable_block(&mut self, pools: &[Pool], kind: &str, host: &str) -> Option<IpNet> {
+    fn find_usable_block(&mut self, pools: &[usize], kind: &str, host: &str) -> Option<IpNet> {
         // Calico reads every block (collecting expired cooldowns) before judging them.
         self.collect_expired_cooldowns();
         let mine = owner_affinity(kind, host);
         let mut reclaim_candidates = Vec::new();
-        for pool in pools {
+        for pool in pools.iter().filter_map(|&i| self.pools.get(i)) {
             let Some(walk) = PoolWalk::new(pool, host) else {
                 continue;
             };
@@ -349,11 +352,15 @@ impl Ipam {
     fn borrow_addresses(
         &mut self,
         args: &AutoAssignArgs,
-        pools: &[Pool],
+        pools: &[usize],
         assignments: &mut IpamAssignments,
     ) {
         let mut exhausted = Vec::new();
-        for pool in pools {
+        for &pool_index in pools {
+            let Some(pool) = self.pools.get(pool_index) else {
+                continue;
+            };
+            let cidr_text = pool.cidr_text.clone();
             let candidates = PoolWalk::new(pool, &args.hostname)
                 .map(|walk| walk.existing_blocks(&self.blocks))
                 .unwrap_or_default();
@@ -370,7 +377,7 @@ impl Ipam {
                 }
             }
             if assignments.ips.len() < assignments.num_requested {
-                exhausted.push(pool.cidr_text.clone());
+                exhausted.push(cidr_text);
             }
         }
         if !exhausted.is_empty() {
@@ -430,6 +437,7 @@ impl Ipam {
             kind: AFFINITY_TYPE_HOST,
             pools: &host_blocks.pools,
             remaining_affine: host_blocks.affine.iter().copied().collect(),
+            unconfirmed: &host_blocks.unconfirmed,
             reserved_attr: Some(reserved),
             allow_new_claim: true,
         };

@@ -38,8 +38,11 @@ const MAX_BLOCKS_PER_CLAIM: u32 = 1 << 16;
 
 /// Candidate pools and the host's usable affine blocks, as `prepareAffinityBlocksForHost` returns.
 struct HostBlocks {
-    pools: Vec<Pool>,
+    /// Indices into `Ipam::pools` (pools do not change during a request).
+    pools: Vec<usize>,
     affine: Vec<IpNet>,
+    /// The affine blocks whose affinity record is not yet confirmed (usually none).
+    unconfirmed: Vec<IpNet>,
 }
 
 /// Why `findOrClaimBlock` produced no block.
@@ -53,8 +56,11 @@ struct AssignState<'a> {
     host: &'a str,
     /// `host` for nodes, `virtual` for the load-balancer owner.
     kind: &'static str,
-    pools: &'a [Pool],
+    /// Indices into `Ipam::pools`.
+    pools: &'a [usize],
     remaining_affine: VecDeque<IpNet>,
+    /// Affine blocks whose record still needs confirming.
+    unconfirmed: &'a [IpNet],
     reserved_attr: Option<&'a HostReservedAttr>,
     allow_new_claim: bool,
 }
@@ -82,6 +88,9 @@ pub struct Ipam {
     now: i64,
     /// The sequence number the most recently created block started at.
     last_block_sequence: u64,
+    /// Some block may hold an address in cooldown (conservative: set by every release and
+    /// import, cleared when a sweep finds none), so claims need not sweep every block.
+    cooldowns_possible: bool,
 }
 
 fn host_affinity(host: &str) -> String {
@@ -271,6 +280,7 @@ impl Ipam {
 
     /// Imports a block as written directly to the datastore (replacing one with the same CIDR).
     pub fn insert_block(&mut self, block: Block) {
+        self.cooldowns_possible = true;
         self.blocks.insert(block.cidr(), block);
     }
 
@@ -287,12 +297,43 @@ impl Ipam {
         affinity_type: Option<&str>,
         family: Option<Family>,
     ) -> Vec<&BlockAffinity> {
-        self.affinities
-            .values()
+        let records: Box<dyn Iterator<Item = &BlockAffinity>> = match host {
+            // A host's records are keyed `<host>-<cidr>`: one range of the datastore order.
+            Some(h) => {
+                let mut prefix = String::with_capacity(h.len() + 1);
+                prefix.push_str(h);
+                prefix.push('-');
+                Box::new(
+                    self.affinities
+                        .range::<str, _>((
+                            std::ops::Bound::Included(prefix.as_str()),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .take_while(move |(key, _)| key.starts_with(prefix.as_str()))
+                        .map(|(_, a)| a),
+                )
+            }
+            None => Box::new(self.affinities.values()),
+        };
+        records
             .filter(|a| host.is_none_or(|h| a.host == h))
             .filter(|a| affinity_type.is_none_or(|t| a.affinity_type == t))
             .filter(|a| family.is_none_or(|f| Family::of_net(&a.cidr) == f))
             .collect()
+    }
+
+    /// The affinity records of `host`, in datastore order, without allocating: its keys are
+    /// `<host>-<cidr>`, one run of the ordered map (other hosts whose name extends `host` sort
+    /// after the `-`, unless their next character sorts before it, which is skipped).
+    fn host_records<'a>(&'a self, host: &'a str) -> impl Iterator<Item = &'a BlockAffinity> + 'a {
+        let next_char = move |key: &str| key.as_bytes().get(host.len()).copied();
+        self.affinities
+            .range::<str, _>((std::ops::Bound::Included(host), std::ops::Bound::Unbounded))
+            .take_while(move |(key, _)| key.starts_with(host))
+            .skip_while(move |(key, _)| next_char(key).is_none_or(|c| c < b'-'))
+            .take_while(move |(key, _)| next_char(key) == Some(b'-'))
+            .map(|(_, record)| record)
+            .filter(move |record| record.host == host)
     }
 
     /// The CIDRs of the blocks affine to `host` for a family, in datastore order.
@@ -395,16 +436,31 @@ impl Ipam {
 
     /// Frees expired cooldown addresses in every block that has any.
     fn collect_expired_cooldowns(&mut self) {
+        if !self.cooldowns_possible {
+            return;
+        }
         let now = self.now;
         let cooldown = self.cooldown();
+        let mut still_cooling = false;
         for block in self.blocks.values_mut().filter(|b| b.has_released()) {
             block.garbage_collect(now, cooldown);
+            still_cooling |= block.has_released();
         }
+        self.cooldowns_possible = still_cooling;
     }
 
     /// The existing block containing `ip`, whatever its size.
     fn block_containing(&self, ip: IpAddr) -> Option<IpNet> {
         let max = Family::of_addr(&ip).bits();
+        // Blocks are ordered by (network, prefix): the greatest key not above `ip/max`, when it
+        // contains `ip`, is the most specific block containing it (aligned networks nest).
+        if let Ok(probe) = IpNet::new(ip, max) {
+            if let Some((cidr, _)) = self.blocks.range(..=probe).next_back() {
+                if cidr.contains(&ip) {
+                    return Some(*cidr);
+                }
+            }
+        }
         (0..=max)
             .rev()
             .filter_map(|prefix| masked_net(ip, prefix))

@@ -20,20 +20,45 @@ impl Ipam {
         namespace: Option<&Labels>,
         max_prefix_len: u8,
     ) -> Result<DeterminedPools, IpamError> {
-        let enabled = self.enabled_pools(family);
-        let index: Vec<&Pool> = enabled
-            .iter()
-            .copied()
-            .filter(|p| p.block_size <= max_prefix_len)
-            .collect();
-        if index.is_empty() {
+        let (indices, enabled_count) =
+            self.determine_pool_indices(requested, family, node_labels, namespace, max_prefix_len)?;
+        Ok(DeterminedPools {
+            pools: indices
+                .into_iter()
+                .filter_map(|i| self.pools.get(i).cloned())
+                .collect(),
+            enabled_count,
+        })
+    }
+
+    /// [`Ipam::determine_pools`] as indices into the pool list, without copying pools.
+    fn determine_pool_indices(
+        &self,
+        requested: &[IpNet],
+        family: Family,
+        node_labels: &Labels,
+        namespace: Option<&Labels>,
+        max_prefix_len: u8,
+    ) -> Result<(Vec<usize>, usize), IpamError> {
+        let enabled = || {
+            self.pools
+                .iter()
+                .enumerate()
+                .filter(move |(_, p)| p.family() == family && p.is_enabled())
+        };
+        let enabled_count = enabled().count();
+        let mut index = enabled().filter(|(_, p)| p.block_size <= max_prefix_len);
+        if index.next().is_none() {
             return Err(IpamError::no_qualified_pool());
         }
         let mut pools = Vec::new();
         for wanted in requested {
             let wanted = wanted.trunc();
-            match index.iter().find(|p| p.cidr == wanted) {
-                Some(pool) => pools.push((*pool).clone()),
+            let found = enabled()
+                .filter(|(_, p)| p.block_size <= max_prefix_len)
+                .find(|(_, p)| p.cidr == wanted);
+            match found {
+                Some((i, _)) => pools.push(i),
                 None => {
                     return Err(IpamError::other(format!(
                         "the given pool ({wanted}) does not exist, or is not enabled"
@@ -42,12 +67,9 @@ impl Ipam {
             }
         }
         if requested.is_empty() {
-            pools = select_implicit_pools(&enabled, node_labels, namespace)?;
+            pools = select_implicit_pools(enabled(), node_labels, namespace)?;
         }
-        Ok(DeterminedPools {
-            pools,
-            enabled_count: enabled.len(),
-        })
+        Ok((pools, enabled_count))
     }
 
     /// `prepareAffinityBlocksForHost` (spec §3.2 steps 6–10).
@@ -61,19 +83,19 @@ impl Ipam {
         namespace: Option<&Labels>,
     ) -> Result<HostBlocks, IpamError> {
         let max_prefix = max_prefix_len(family, reserved)?;
-        let node_labels = self.node_labels_for(host, intended_use)?;
-        let determined =
-            self.determine_pools(requested, family, &node_labels, namespace, max_prefix)?;
-        if determined.pools.is_empty() {
+        let no_labels = Labels::new();
+        let node_labels = self.node_labels_for(host, intended_use, &no_labels)?;
+        let (selecting, _) =
+            self.determine_pool_indices(requested, family, node_labels, namespace, max_prefix)?;
+        if selecting.is_empty() {
             return Err(IpamError::other(format!(
                 "no configured Calico pools for node {host}"
             )));
         }
-        let selecting = determined.pools;
-        let pools: Vec<Pool> = selecting
+        let pools: Vec<usize> = selecting
             .iter()
-            .filter(|p| p.allows(intended_use))
-            .cloned()
+            .copied()
+            .filter(|&i| self.pools.get(i).is_some_and(|p| p.allows(intended_use)))
             .collect();
         if pools.is_empty() {
             return Err(IpamError::new(
@@ -84,18 +106,39 @@ impl Ipam {
                 ),
             ));
         }
+        let covered_by = |indices: &[usize], cidr: &IpNet| {
+            indices
+                .iter()
+                .filter_map(|&i| self.pools.get(i))
+                .any(|p| net_covers(&p.cidr, cidr))
+        };
         let mut affine = Vec::new();
-        for cidr in self.affine_blocks_of(affinity_type_for(Some(intended_use)), host, family) {
-            if pools.iter().any(|p| net_covers(&p.cidr, &cidr)) {
+        let mut unconfirmed = Vec::new();
+        let mut deselected = Vec::new();
+        let kind = affinity_type_for(Some(intended_use));
+        let records = self
+            .host_records(host)
+            .filter(|a| a.affinity_type == kind && Family::of_net(&a.cidr) == family);
+        for record in records {
+            let cidr = record.cidr;
+            if covered_by(&pools, &cidr) {
                 affine.push(cidr);
-            } else if !selecting.iter().any(|p| net_covers(&p.cidr, &cidr))
-                && self.pool_deselects(&cidr, &node_labels)
-            {
-                // The block's pool no longer selects this node: give the block up if unused.
-                let _ = self.release_host_block(&cidr, host, true);
+                if record.state != AffinityState::Confirmed {
+                    unconfirmed.push(cidr);
+                }
+            } else if !covered_by(&selecting, &cidr) && self.pool_deselects(&cidr, node_labels) {
+                deselected.push(cidr);
             }
         }
-        Ok(HostBlocks { pools, affine })
+        for cidr in deselected {
+            // The block's pool no longer selects this node: give the block up if unused.
+            let _ = self.release_host_block(&cidr, host, true);
+        }
+        Ok(HostBlocks {
+            pools,
+            affine,
+            unconfirmed,
+        })
     }
 
     /// Whether the enabled pool holding `cidr` definitely no longer selects a node with these
@@ -109,11 +152,16 @@ impl Ipam {
     }
 
     /// The labels pools select on: the node's, or none for the virtual load-balancer owner.
-    fn node_labels_for(&self, host: &str, intended_use: AllowedUse) -> Result<Labels, IpamError> {
+    fn node_labels_for<'a>(
+        &'a self,
+        host: &str,
+        intended_use: AllowedUse,
+        no_labels: &'a Labels,
+    ) -> Result<&'a Labels, IpamError> {
         if intended_use == AllowedUse::LoadBalancer {
-            return Ok(Labels::new());
+            return Ok(no_labels);
         }
-        self.nodes.get(host).cloned().ok_or_else(|| {
+        self.nodes.get(host).ok_or_else(|| {
             IpamError::does_not_exist(
                 format!("Node({host})"),
                 format!("nodes \"{host}\" not found"),
@@ -124,15 +172,15 @@ impl Ipam {
 
 /// `determinePools` step 5: implicit candidates are `Automatic` pools whose node and namespace
 /// selectors match; a selector that does not parse aborts the request.
-fn select_implicit_pools(
-    enabled: &[&Pool],
+fn select_implicit_pools<'p>(
+    enabled: impl Iterator<Item = (usize, &'p Pool)>,
     node_labels: &Labels,
     namespace: Option<&Labels>,
-) -> Result<Vec<Pool>, IpamError> {
+) -> Result<Vec<usize>, IpamError> {
     let no_labels = Labels::new();
     let namespace_labels = namespace.unwrap_or(&no_labels);
     let mut pools = Vec::new();
-    for pool in enabled {
+    for (index, pool) in enabled {
         if pool.assignment_mode != crate::net::AssignmentMode::Automatic {
             continue;
         }
@@ -143,7 +191,7 @@ fn select_implicit_pools(
             .selects_namespace(namespace_labels)
             .map_err(|e| IpamError::other(e.message))?;
         if node_ok && namespace_ok {
-            pools.push((*pool).clone());
+            pools.push(index);
         }
     }
     Ok(pools)

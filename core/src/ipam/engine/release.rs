@@ -44,6 +44,7 @@ impl Ipam {
     ) -> Result<Option<crate::ipam::block::BlockRelease>, IpamError> {
         let now = self.now;
         let cooldown = self.cooldown();
+        self.cooldowns_possible = true;
         let Some(block) = self.load_block(cidr) else {
             return Ok(None);
         };
@@ -68,6 +69,7 @@ impl Ipam {
         let now = self.now;
         let cooldown = self.cooldown();
         let mut released = 0usize;
+        self.cooldowns_possible = true;
         for cidr in cidrs {
             if let Some(block) = self.load_block(&cidr) {
                 released =
