@@ -686,12 +686,15 @@ impl<'m> Driver<'m> {
             .origin
             .locate(Diagnostic::error(code, message), pos)
             .calico(failure.message.clone());
-        let duplicate = self.pending.iter_mut().find(|p| {
-            p.diagnostic.code == diagnostic.code
-                && p.diagnostic.line == diagnostic.line
-                && p.diagnostic.column == diagnostic.column
-                && p.diagnostic.file == diagnostic.file
-                && pod.workload.is_some()
+        // Only a template's replicas are folded together; a Pod document's failure is its own,
+        // so it skips the search (which would make 20 000 failing pods quadratic).
+        let duplicate = pod.workload.and_then(|_| {
+            self.pending.iter_mut().find(|p| {
+                p.diagnostic.code == diagnostic.code
+                    && p.diagnostic.line == diagnostic.line
+                    && p.diagnostic.column == diagnostic.column
+                    && p.diagnostic.file == diagnostic.file
+            })
         });
         match duplicate {
             Some(pending) => pending.more += 1,
