@@ -1,7 +1,7 @@
 //! Property tests of the allocator: random sequences of Calico's operations on small random
 //! clusters, with the allocator's invariants checked after every step.
 //!
-//! The pools are small (blocks of 1 to 16 addresses, pools of at most 16 blocks) so that
+//! The pools are small (blocks of 1 to 8 addresses, pools of 8 to 32 addresses) so that
 //! exhaustion, the per-host block limit, borrowing and reclaiming all happen within a few dozen
 //! operations. The pools never overlap, so every block belongs to exactly one pool and the
 //! utilization figures can be checked exactly.
