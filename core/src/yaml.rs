@@ -264,7 +264,13 @@ fn scan_error(err: &ScanError) -> SyntaxError {
             line: saturate(marker.line()),
             column: saturate(marker.col() + 1),
         },
-        message: err.info().to_owned(),
+        // The scanner has its own, deeper limit on flow nesting (`[[[[...`), which it reaches
+        // before the builder sees the events; say what it means in the builder's words.
+        message: if err.info() == "recursion limit exceeded" {
+            format!("nesting deeper than {MAX_DEPTH} levels")
+        } else {
+            err.info().to_owned()
+        },
     }
 }
 

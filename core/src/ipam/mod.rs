@@ -60,4 +60,6 @@ pub use types::{
 pub use utilization::PoolSpace;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;

@@ -124,6 +124,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
         .filter_map(|pool| pool.effective())
         .map(|pool| ipam::Pool::from(&pool))
         .collect();
+    mark_overlapping(&mut pools);
     pools.sort_by(|a, b| a.name.cmp(&b.name));
     ipam.set_pools(pools);
     ipam.set_reservations(ReservationSet::new(
@@ -1043,10 +1044,12 @@ impl<'m> Driver<'m> {
     }
 
     fn pool_name_for(&self, ip: IpAddr) -> Option<String> {
-        self.ipam
-            .pools()
+        // Of overlapping pools, the one that can allocate is the one the address came from.
+        let pools = self.ipam.pools();
+        pools
             .iter()
-            .find(|p| p.cidr.contains(&ip))
+            .find(|p| p.is_enabled() && p.cidr.contains(&ip))
+            .or_else(|| pools.iter().find(|p| p.cidr.contains(&ip)))
             .map(|p| p.name.clone())
     }
 
@@ -1204,12 +1207,15 @@ impl<'m> Driver<'m> {
                 .with_fix(description, value.clone())
                 .with_edit(start, end, value);
         }
-        let duplicate = self.pending.iter_mut().find(|p| {
-            p.diagnostic.code == diagnostic.code
-                && p.diagnostic.line == diagnostic.line
-                && p.diagnostic.column == diagnostic.column
-                && p.diagnostic.file == diagnostic.file
-                && pod.workload.is_some()
+        // Only a template's replicas are folded together; a Pod document's failure is its own,
+        // so it skips the search (which would make 20 000 failing pods quadratic).
+        let duplicate = pod.workload.and_then(|_| {
+            self.pending.iter_mut().find(|p| {
+                p.diagnostic.code == diagnostic.code
+                    && p.diagnostic.line == diagnostic.line
+                    && p.diagnostic.column == diagnostic.column
+                    && p.diagnostic.file == diagnostic.file
+            })
         });
         match duplicate {
             Some(pending) => pending.more += 1,
@@ -1472,6 +1478,35 @@ fn clip(r: &IpNet, block: &IpNet) -> Option<IpNet> {
         Some(*block)
     } else {
         None
+    }
+}
+
+/// kube-controllers (v3.32+, spec §1.1.4) marks a pool that overlaps an older one `CIDROverlap`
+/// (`Allocatable=False`); the input's order stands for age, and disabled pools block nothing.
+/// Without this, overlapping pools with different block sizes carve overlapping blocks and hand
+/// one address out twice. Aligned networks nest or are disjoint, so a pool overlaps a kept one
+/// when a kept one contains its base at some shorter prefix, or lies in its range.
+fn mark_overlapping(pools: &mut [ipam::Pool]) {
+    let key = |net: &IpNet| match net {
+        IpNet::V4(v4) => (32u8, u128::from(u32::from(v4.network())), v4.prefix_len()),
+        IpNet::V6(v6) => (128u8, u128::from(v6.network()), v6.prefix_len()),
+    };
+    let mut kept: std::collections::BTreeSet<(u8, u128, u8)> = std::collections::BTreeSet::new();
+    for pool in pools.iter_mut().filter(|p| !p.disabled) {
+        let (width, base, prefix) = key(&pool.cidr);
+        let (_, last, _) = key(&IpNet::from(pool.cidr.broadcast()));
+        let covered = (0..=prefix)
+            .filter_map(|p| IpNet::new(pool.cidr.network(), p).ok())
+            .any(|net| kept.contains(&key(&net.trunc())));
+        let covers = kept
+            .range((width, base, 0)..=(width, last, u8::MAX))
+            .next()
+            .is_some();
+        if covered || covers {
+            pool.allocatable = false;
+        } else {
+            kept.insert((width, base, prefix));
+        }
     }
 }
 
