@@ -194,21 +194,9 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
             labels: node_labels(name),
         })
         .collect();
-    // Pods are created in input order. When every pod source has its own place in the input
-    // (always, for parsed documents), replicas are expanded one source at a time rather than
-    // all listed up front; otherwise the full list is sorted as the order rule says.
+    // Pods are created in input order, a source's replicas one after another; they are
+    // expanded as they are created rather than all listed up front.
     let sources = sources_in_order(model, &order);
-    let pods = if sources.is_some() {
-        Vec::new()
-    } else {
-        pods_to_create(
-            model,
-            &order,
-            &nodes,
-            &pod_annotations,
-            &template_annotations,
-        )
-    };
     if model.pools.is_empty() {
         if let Some(note) = no_pools_note(model, &order) {
             driver.simulation.diagnostics.push(note);
@@ -248,24 +236,15 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     }
     driver.simulation.diagnostics.extend(static_checks);
     let mut next_node = 0usize;
-    match sources {
-        Some(sources) => {
-            for source in sources {
-                expand(
-                    model,
-                    source,
-                    &nodes,
-                    &pod_annotations,
-                    &template_annotations,
-                    &mut |pod| driver.create_next(pod, &nodes, &mut next_node),
-                );
-            }
-        }
-        None => {
-            for pod in &pods {
-                driver.create_next(pod, &nodes, &mut next_node);
-            }
-        }
+    for source in sources {
+        expand(
+            model,
+            source,
+            &nodes,
+            &pod_annotations,
+            &template_annotations,
+            &mut |pod| driver.create_next(pod, &nodes, &mut next_node),
+        );
     }
     driver.finish()
 }
@@ -332,12 +311,9 @@ enum PodSource {
     Workload(usize),
 }
 
-/// The pod sources in input order, when each has a distinct known place in the input (then
-/// expanding them in this order gives exactly the order of [`pods_to_create`]).
-fn sources_in_order(
-    model: &Model,
-    order: &HashMap<(Option<&str>, Pos), usize>,
-) -> Option<Vec<PodSource>> {
+/// The pod sources (Pod documents and workloads) in input order. The sort is stable, so sources
+/// without a known place keep the model's order after all the others.
+fn sources_in_order(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> Vec<PodSource> {
     let mut keyed: Vec<(usize, PodSource)> = model
         .pods
         .iter()
@@ -352,12 +328,10 @@ fn sources_in_order(
         )
         .collect();
     keyed.sort_by_key(|(key, _)| *key);
-    let distinct = keyed.windows(2).all(|pair| pair[0].0 < pair[1].0);
-    let known = keyed.last().is_none_or(|(key, _)| *key != usize::MAX);
-    (distinct && known).then(|| keyed.into_iter().map(|(_, source)| source).collect())
+    keyed.into_iter().map(|(_, source)| source).collect()
 }
 
-/// The pods of one source, in replica order, as [`pods_to_create`] makes them.
+/// The pods of one source, in replica order.
 fn expand<'m>(
     model: &'m Model,
     source: PodSource,
@@ -413,65 +387,6 @@ fn expand<'m>(
             }
         }
     }
-}
-
-fn pods_to_create<'m>(
-    model: &'m Model,
-    order: &HashMap<(Option<&str>, Pos), usize>,
-    nodes: &[String],
-    pod_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
-    template_annotations: &'m [(PodIpamAnnotations, Vec<AnnotationProblem>)],
-) -> Vec<PodToCreate<'m>> {
-    let mut keyed: Vec<(usize, usize, PodToCreate<'m>)> = Vec::new();
-    for (pod, ipam) in model.pods.iter().zip(pod_annotations) {
-        keyed.push((
-            order_of(order, &pod.origin),
-            0,
-            PodToCreate {
-                namespace: pod.namespace(),
-                name: pod.name().to_owned(),
-                node: pod.spec.node_name.as_ref().map(|n| n.value.clone()),
-                host_network: pod.spec.host_network,
-                origin: &pod.origin,
-                pos: pod.origin.pos,
-                ipam,
-                workload: None,
-                live_ips: &pod.pod_ips,
-            },
-        ));
-    }
-    for (workload, ipam) in model.workloads.iter().zip(template_annotations) {
-        let key = order_of(order, &workload.origin);
-        let template_node = workload
-            .template
-            .spec
-            .node_name
-            .as_ref()
-            .map(|n| n.value.clone());
-        let replicas: Vec<Option<String>> = match workload.replicas {
-            Replicas::Count(count) => vec![template_node; count as usize],
-            Replicas::PerNode => nodes.iter().map(|n| Some(n.clone())).collect(),
-        };
-        for (index, node) in replicas.into_iter().enumerate() {
-            keyed.push((
-                key,
-                index,
-                PodToCreate {
-                    namespace: workload.namespace(),
-                    name: replica_name(workload.name(), index),
-                    node,
-                    host_network: workload.template.spec.host_network,
-                    origin: &workload.origin,
-                    pos: workload.template.pos,
-                    ipam,
-                    workload: Some(workload.origin.kind.as_str()),
-                    live_ips: &[],
-                },
-            ));
-        }
-    }
-    keyed.sort_by_key(|(doc, replica, _)| (*doc, *replica));
-    keyed.into_iter().map(|(_, _, pod)| pod).collect()
 }
 
 /// With no IPPool in the input every pod would fail alike; one note says more than a list of
