@@ -13,13 +13,9 @@ use ipam_core::ipam::{
     ReservationSet,
 };
 use ipam_core::net::{AllowedUse, AssignmentMode, EncapMode, Family};
-use ipam_core::selector::Labels;
 use serde_json::{json, Map, Value};
 
-use super::{expect_eq, outcome, Outcome, OUT_OF_SCOPE_KEYS};
-
-/// Tags whose cases the README puts out of scope.
-const OUT_OF_SCOPE_TAGS: &[&str] = &["sequence-numbers", "generic-crud"];
+use super::{expect_eq, labels, outcome, Outcome, OUT_OF_SCOPE_KEYS};
 
 /// The clock value scenarios run at; Calico's tests run within seconds, so it never advances.
 const SCENARIO_NOW: i64 = 1_000_000;
@@ -27,11 +23,6 @@ const SCENARIO_NOW: i64 = 1_000_000;
 type Check = Result<(), String>;
 
 pub fn run(kind: &str, case: &Value) -> Outcome {
-    if let Some(tag) = out_of_scope_tag(case) {
-        return Outcome::Skip(format!(
-            "tagged `{tag}` (README \"What is in scope\": out-of-scope tag)"
-        ));
-    }
     let input = &case["input"];
     let expect = &case["expect"];
     let result = match kind {
@@ -47,15 +38,6 @@ pub fn run(kind: &str, case: &Value) -> Outcome {
         other => Err(format!("unknown allocation case kind `{other}`")),
     };
     outcome(result)
-}
-
-pub(super) fn out_of_scope_tag(case: &Value) -> Option<String> {
-    case["tags"]
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_str)
-        .find(|tag| OUT_OF_SCOPE_TAGS.contains(tag))
-        .map(str::to_owned)
 }
 
 // ----- JSON helpers -----
@@ -75,20 +57,6 @@ fn usize_field(value: &Value, key: &str) -> usize {
 
 fn bool_field(value: &Value, key: &str) -> bool {
     value[key].as_bool().unwrap_or(false)
-}
-
-fn labels(value: &Value) -> Result<Labels, String> {
-    match value {
-        Value::Null => Ok(Labels::new()),
-        Value::Object(map) => map
-            .iter()
-            .map(|(key, value)| match value.as_str() {
-                Some(text) => Ok((key.clone(), text.to_owned())),
-                None => Err(format!("label {key} is not a string")),
-            })
-            .collect(),
-        other => Err(format!("labels are not an object: {other}")),
-    }
 }
 
 fn string_map(value: &Value) -> BTreeMap<String, String> {

@@ -43,6 +43,33 @@ pub const OUT_OF_SCOPE_KEYS: &[&str] = &[
     "value_equals",
 ];
 
+/// Tags whose cases the README puts out of scope.
+const OUT_OF_SCOPE_TAGS: &[&str] = &["sequence-numbers", "generic-crud"];
+
+fn out_of_scope_tag(case: &Value) -> Option<String> {
+    case["tags"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|tag| OUT_OF_SCOPE_TAGS.contains(tag))
+        .map(str::to_owned)
+}
+
+/// A JSON object of strings as labels; `null` or absent means no labels.
+pub fn labels(value: &Value) -> Result<ipam_core::selector::Labels, String> {
+    match value {
+        Value::Null => Ok(Default::default()),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| match value.as_str() {
+                Some(text) => Ok((key.clone(), text.to_owned())),
+                None => Err(format!("label {key} is not a string")),
+            })
+            .collect(),
+        other => Err(format!("labels are not an object: {other}")),
+    }
+}
+
 /// The result of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -113,6 +140,12 @@ pub fn run_files(files: &[InputFile]) -> Results {
 
 /// Dispatches on the case's kind (validation cases carry `go_form` instead).
 pub fn run_case(case: &Value) -> Outcome {
+    // README "What is in scope": a case with one of these tags is out of scope in every file.
+    if let Some(tag) = out_of_scope_tag(case) {
+        return Outcome::Skip(format!(
+            "tagged `{tag}` (README \"What is in scope\": out-of-scope tag)"
+        ));
+    }
     if case.get("go_form").is_some() {
         return validation::run(case);
     }

@@ -11,7 +11,7 @@ use ipam_core::lifecycle::{
 use ipam_core::validate;
 use serde_json::{json, Map, Value};
 
-use super::allocation::{count_in_scope, out_of_scope_tag, Scenario, StepRecord};
+use super::allocation::{count_in_scope, Scenario, StepRecord};
 use super::validation::go_encoded;
 use super::OUT_OF_SCOPE_KEYS;
 use super::{expect_eq, outcome, Outcome};
@@ -19,11 +19,6 @@ use super::{expect_eq, outcome, Outcome};
 type Check = Result<(), String>;
 
 pub fn run(kind: &str, case: &Value) -> Outcome {
-    if let Some(tag) = out_of_scope_tag(case) {
-        return Outcome::Skip(format!(
-            "tagged `{tag}` (README \"What is in scope\": out-of-scope tag)"
-        ));
-    }
     let input = &case["input"];
     let expect = &case["expect"];
     let result = match kind {

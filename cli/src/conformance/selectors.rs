@@ -1,9 +1,9 @@
 //! Conformance cases of `selectors.jsonl`.
 
-use ipam_core::selector::{selects, Labels, Selector};
+use ipam_core::selector::{selects, Selector};
 use serde_json::{json, Value};
 
-use super::{expect_eq, outcome, Outcome};
+use super::{expect_eq, labels, outcome, Outcome};
 
 /// The README's reason for leaving a kind's own assertions out of scope.
 const INTERNALS: &str =
@@ -29,21 +29,6 @@ fn selector_text(input: &Value) -> Result<&str, String> {
     input["selector"]
         .as_str()
         .ok_or_else(|| "input.selector is not a string".to_owned())
-}
-
-/// A JSON object of strings as labels; `null` or absent means no labels.
-fn labels(value: &Value) -> Result<Labels, String> {
-    match value {
-        Value::Null => Ok(Labels::new()),
-        Value::Object(map) => map
-            .iter()
-            .map(|(key, value)| match value.as_str() {
-                Some(text) => Ok((key.clone(), text.to_owned())),
-                None => Err(format!("label {key} is not a string")),
-            })
-            .collect(),
-        other => Err(format!("labels are not an object: {other}")),
-    }
 }
 
 /// Compares `actual` with `expect[key]` when the case asserts that key; absent keys were not
