@@ -2,13 +2,13 @@
 //! the CNI network configuration, on top of the allocator. The cluster simulation and the
 //! conformance runner both go through here, so the plugin's rules live in one place.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::ipam::{
-    AssignIpArgs, AutoAssignArgs, HostReservedAttr, Ipam, IpamAssignments, IpamError, IpamErrorKind,
+    AssignIpArgs, AutoAssignArgs, HostReservedAttr, Ipam, IpamAssignments, IpamError,
+    IpamErrorKind, OwnerAttrs,
 };
 use crate::model::annotations::{
     AnnotationProblem, PodIpamAnnotations, StaticIps, FLOATING_IPS, IPV4_POOLS, IPV6_POOLS,
@@ -335,11 +335,11 @@ fn classify_assign_error(err: &IpamError) -> FailureCause {
     }
 }
 
-fn pod_attributes(request: &AddRequest<'_>) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("namespace".to_owned(), request.namespace.to_owned()),
-        ("node".to_owned(), request.node.to_owned()),
-        ("pod".to_owned(), request.pod.to_owned()),
+fn pod_attributes(request: &AddRequest<'_>) -> OwnerAttrs {
+    OwnerAttrs::from_iter([
+        ("namespace", request.namespace),
+        ("node", request.node),
+        ("pod", request.pod),
     ])
 }
 

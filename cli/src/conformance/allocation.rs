@@ -9,8 +9,8 @@ use ipam_core::gorand::block_rotation;
 use ipam_core::ipam::{
     dedupe_cidrs, parse_reserved_cidrs, saturate_i64, AffinityState, AllocationAttribute,
     AssignIpArgs, AutoAssignArgs, Block, BlockAffinity, EnsureBlockArgs, HostReservedAttr, IpNet,
-    Ipam, IpamAssignments, IpamConfig, IpamError, Pool, PoolSpace, PoolUtilization, ReleaseOptions,
-    ReservationSet,
+    Ipam, IpamAssignments, IpamConfig, IpamError, OwnerAttrs, Pool, PoolSpace, PoolUtilization,
+    ReleaseOptions, ReservationSet,
 };
 use ipam_core::net::{AllowedUse, AssignmentMode, EncapMode, Family};
 use serde_json::{json, Map, Value};
@@ -59,15 +59,17 @@ fn bool_field(value: &Value, key: &str) -> bool {
     value[key].as_bool().unwrap_or(false)
 }
 
-fn string_map(value: &Value) -> BTreeMap<String, String> {
+/// The string-valued entries of a JSON object.
+fn string_pairs(value: &Value) -> impl Iterator<Item = (&str, &str)> {
     value
         .as_object()
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
+}
+
+fn string_map(value: &Value) -> OwnerAttrs {
+    string_pairs(value).collect()
 }
 
 fn parse_net(text: &str) -> Result<IpNet, String> {
@@ -245,14 +247,16 @@ fn attribute_from_json(value: &Value, now: i64) -> AllocationAttribute {
         "secondary",
         "attrs",
     ];
-    let mut active = BTreeMap::new();
+    let mut active = OwnerAttrs::new();
     for key in ["active_owner_attrs", "secondary", "attrs"] {
-        active.extend(string_map(&value[key]));
+        for (k, v) in string_pairs(&value[key]) {
+            active.insert(k, v);
+        }
     }
     // Loose string fields next to the handle are owner attributes too.
-    for (key, v) in value.as_object().into_iter().flatten() {
-        if let (false, Some(text)) = (KNOWN.contains(&key.as_str()), v.as_str()) {
-            active.insert(key.clone(), text.to_owned());
+    for (key, text) in string_pairs(value) {
+        if !KNOWN.contains(&key) {
+            active.insert(key, text);
         }
     }
     AllocationAttribute {

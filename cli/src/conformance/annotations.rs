@@ -1,7 +1,6 @@
 //! Conformance cases of `annotations.jsonl`: the CNI plugin's handling of annotations and of the
 //! network configuration, replayed through `ipam_core::cni` on the allocator.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipam_core::cni::{self, AddOutcome, AddRequest};
@@ -214,7 +213,7 @@ fn direct_auto_assign(ipam: &mut Ipam, step: &Value) -> StepResult {
         num4: step["num4"].as_u64().unwrap_or(0) as usize,
         num6: step["num6"].as_u64().unwrap_or(0) as usize,
         handle: step["handle"].as_str().map(str::to_owned),
-        attrs: BTreeMap::new(),
+        attrs: ipam_core::ipam::OwnerAttrs::new(),
         hostname: placeholder(step["host"].as_str().unwrap_or("<node>")),
         ipv4_pools: cidrs("ipv4_pools"),
         ipv6_pools: cidrs("ipv6_pools"),

@@ -9,6 +9,7 @@ use ipnet::IpNet;
 use super::addr::{addr_to_u128, host_bits, net_base, u128_to_addr};
 use super::errors::IpamError;
 use super::reservations::ReservationSet;
+use super::types::OwnerAttrs;
 use crate::net::Family;
 
 /// The handle Calico uses for the addresses it pre-allocates on Windows blocks.
@@ -43,9 +44,9 @@ impl HostReservedAttr {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllocationAttribute {
     pub handle_id: Option<String>,
-    pub active_owner_attrs: BTreeMap<String, String>,
+    pub active_owner_attrs: OwnerAttrs,
     /// KubeVirt live migration's second owner; kept so imported blocks round-trip.
-    pub alternate_owner_attrs: BTreeMap<String, String>,
+    pub alternate_owner_attrs: OwnerAttrs,
     /// Set (seconds on the engine clock) while the address is in cooldown after a release.
     pub released_at: Option<i64>,
 }
@@ -155,8 +156,8 @@ impl Block {
             return None;
         }
         self.gc_pending = true;
-        let mut attrs = BTreeMap::new();
-        attrs.insert("note".to_owned(), reserved.note.clone());
+        let mut attrs = OwnerAttrs::new();
+        attrs.insert("note", &reserved.note);
         let index = self.attributes.len();
         self.attributes.push(AllocationAttribute {
             handle_id: Some(reserved.handle.clone()),
@@ -266,11 +267,7 @@ impl Block {
     }
 
     /// Reuses an attribute entry with the same handle and attributes, or adds one.
-    fn find_or_add_attribute(
-        &mut self,
-        handle: Option<&str>,
-        attrs: &BTreeMap<String, String>,
-    ) -> usize {
+    fn find_or_add_attribute(&mut self, handle: Option<&str>, attrs: &OwnerAttrs) -> usize {
         let same = |a: &AllocationAttribute| {
             a.handle_id.as_deref() == handle
                 && a.released_at.is_none()
@@ -295,7 +292,7 @@ impl Block {
         &mut self,
         num: usize,
         handle: Option<&str>,
-        attrs: &BTreeMap<String, String>,
+        attrs: &OwnerAttrs,
         affinity_check: Option<&str>,
         reservations: &ReservationSet,
     ) -> Result<Vec<IpNet>, IpamError> {
@@ -387,7 +384,7 @@ impl Block {
         affinity_check: Option<&str>,
         ip: &IpAddr,
         handle: Option<&str>,
-        attrs: &BTreeMap<String, String>,
+        attrs: &OwnerAttrs,
     ) -> Result<(), IpamError> {
         if let Some(wanted) = affinity_check {
             match &self.affinity {
@@ -740,7 +737,7 @@ mod tests {
 
     fn take(block: &mut Block, num: usize, reservations: &ReservationSet) -> Vec<String> {
         block
-            .auto_assign(num, Some("h"), &BTreeMap::new(), None, reservations)
+            .auto_assign(num, Some("h"), &OwnerAttrs::new(), None, reservations)
             .unwrap()
             .iter()
             .map(|net| net.addr().to_string())
@@ -781,7 +778,7 @@ mod tests {
             "an address in cooldown keeps the block non-empty"
         );
         assert!(b
-            .assign(None, &ip("10.0.0.0"), None, &BTreeMap::new())
+            .assign(None, &ip("10.0.0.0"), None, &OwnerAttrs::new())
             .is_err());
         assert_eq!(
             b.attributes_for_ip(&ip("10.0.0.0")).unwrap_err().message,
@@ -834,7 +831,7 @@ mod tests {
     #[test]
     fn strict_affinity_errors_name_the_block() {
         let mut b = block("10.0.0.0/30");
-        let no_attrs = BTreeMap::new();
+        let no_attrs = OwnerAttrs::new();
         let err = b
             .assign(Some("host:a"), &ip("10.0.0.1"), None, &no_attrs)
             .unwrap_err();

@@ -472,11 +472,11 @@ fn check_invariants(ipam: &Ipam, held: &Held) -> Result<(), TestCaseError> {
     }
     // The handle index agrees with the blocks.
     for (handle, per_block) in ipam.handles() {
-        for (cidr, count) in per_block {
+        for (cidr, count) in per_block.iter() {
             let actual = ipam
-                .block(cidr)
+                .block(&cidr)
                 .map_or(0, |b| b.ips_by_handle(handle).len());
-            prop_assert_eq!(actual, *count, "handle {} in {}", handle, cidr);
+            prop_assert_eq!(actual, count, "handle {} in {}", handle, cidr);
         }
     }
     for pool in ipam.pools() {

@@ -1,7 +1,6 @@
 //! Engine-level tests: whole operations against a small cluster, table-driven where the rule
 //! has several inputs.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::*;
@@ -365,7 +364,7 @@ fn release_by_handle_deletes_unaffine_blocks_once_empty() {
     let mut ipam = cluster(vec![pool("10.0.0.0/24", 30)], &["a"], IpamConfig::default());
     let mut args = request("a", 5);
     args.handle = Some("h".to_owned());
-    args.attrs = BTreeMap::from([("pod".to_owned(), "p".to_owned())]);
+    args.attrs = OwnerAttrs::from_iter([("pod", "p")]);
     ipam.auto_assign(&args).2.unwrap();
     assert_eq!(ipam.list_blocks(None).len(), 2);
     ipam.release_host_affinities("a", false).unwrap();
@@ -541,7 +540,7 @@ fn random_operation_sequences_keep_every_block_consistent() {
                 }
             }
             for (handle, blocks) in ipam.handles() {
-                let counted: usize = blocks.values().sum();
+                let counted: usize = blocks.iter().map(|(_, count)| count).sum();
                 let live = ipam.ips_by_handle(handle).unwrap().len();
                 assert_eq!(live, counted, "handle {handle}");
             }

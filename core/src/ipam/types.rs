@@ -1,9 +1,10 @@
 //! Arguments, results and records of the IPAM operations.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use serde::{Serialize, Serializer};
 
 use super::block::HostReservedAttr;
 use crate::net::AllowedUse;
@@ -85,7 +86,7 @@ pub struct AutoAssignArgs {
     pub num4: usize,
     pub num6: usize,
     pub handle: Option<String>,
-    pub attrs: BTreeMap<String, String>,
+    pub attrs: OwnerAttrs,
     pub hostname: String,
     /// Requested IPv4 pool CIDRs (restricts IPv4 only); empty means "choose by selectors".
     pub ipv4_pools: Vec<IpNet>,
@@ -154,7 +155,7 @@ pub struct AssignIpArgs {
     pub ip: IpAddr,
     pub hostname: String,
     pub handle: Option<String>,
-    pub attrs: BTreeMap<String, String>,
+    pub attrs: OwnerAttrs,
     /// `None` skips the allowed-use check (as Calico does for an empty use).
     pub intended_use: Option<AllowedUse>,
     pub host_reserved_attr: Option<HostReservedAttr>,
@@ -167,7 +168,7 @@ impl AssignIpArgs {
             ip,
             hostname: hostname.into(),
             handle: None,
-            attrs: BTreeMap::new(),
+            attrs: OwnerAttrs::new(),
             intended_use: None,
             host_reserved_attr: None,
             max_alloc_per_ip_version: None,
@@ -222,4 +223,112 @@ pub struct PoolUtilization {
 /// Calico reports counts as Go `int`, saturating at 2^63−1 for huge IPv6 pools.
 pub fn saturate_i64(value: u128) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// The blocks one handle holds addresses in, with how many in each (an `IPAMHandle`'s `block`
+/// map), in block order. Nearly every handle holds one block, so the entries live in a small
+/// sorted vector: a million pods' handles would otherwise cost a map node (~300 bytes) each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandleBlocks(Vec<(IpNet, usize)>);
+
+impl HandleBlocks {
+    /// The blocks with their address counts, in block order.
+    pub fn iter(&self) -> impl Iterator<Item = (IpNet, usize)> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The blocks, in block order.
+    pub fn cidrs(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.0.iter().map(|(cidr, _)| *cidr)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn add(&mut self, cidr: IpNet, count: usize) {
+        match self.0.binary_search_by(|(c, _)| c.cmp(&cidr)) {
+            Ok(at) => self.0[at].1 = self.0[at].1.saturating_add(count),
+            Err(at) => self.0.insert(at, (cidr, count)),
+        }
+    }
+
+    /// Takes `count` addresses off `cidr`; a block whose count reaches zero is dropped.
+    pub(crate) fn subtract(&mut self, cidr: IpNet, count: usize) {
+        if let Ok(at) = self.0.binary_search_by(|(c, _)| c.cmp(&cidr)) {
+            let left = self.0[at].1.saturating_sub(count);
+            if left == 0 {
+                self.0.remove(at);
+            } else {
+                self.0[at].1 = left;
+            }
+        }
+    }
+}
+
+/// An allocation's owner attributes (`ActiveOwnerAttrs`, `AlternateOwnerAttrs`): a handful of
+/// key/value pairs such as a pod's namespace, node and name, kept sorted by key so that equal
+/// sets compare equal and serialise in the order of Go's map encoding. A sorted vector rather
+/// than a `BTreeMap`: a million pods hold one each, and a map node costs about half a kilobyte
+/// where three pairs need about a hundred bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnerAttrs(Vec<(Cow<'static, str>, Box<str>)>);
+
+/// Keys Calico writes on every allocation; stored without an allocation of their own.
+const WELL_KNOWN_KEYS: [&str; 6] = ["namespace", "node", "note", "pod", "timestamp", "type"];
+
+impl OwnerAttrs {
+    pub fn new() -> OwnerAttrs {
+        OwnerAttrs::default()
+    }
+
+    /// Sets `key` to `value`, replacing an earlier value.
+    pub fn insert(&mut self, key: &str, value: &str) {
+        match self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)) {
+            Ok(at) => self.0[at].1 = value.into(),
+            Err(at) => {
+                let key = match WELL_KNOWN_KEYS.iter().find(|known| **known == key) {
+                    Some(known) => Cow::Borrowed(*known),
+                    None => Cow::Owned(key.to_owned()),
+                };
+                self.0.insert(at, (key, value.into()));
+            }
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|at| self.0[at].1.as_ref())
+    }
+
+    /// The pairs in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for OwnerAttrs {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> OwnerAttrs {
+        let mut attrs = OwnerAttrs::new();
+        for (key, value) in pairs {
+            attrs.insert(key.as_ref(), value.as_ref());
+        }
+        attrs
+    }
+}
+
+impl Serialize for OwnerAttrs {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
 }

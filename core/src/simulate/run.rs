@@ -13,7 +13,7 @@ use super::{
 };
 use crate::cni::{self, AddFailure, AddPath, AddRequest, FailureCause};
 use crate::diagnostic::Diagnostic;
-use crate::ipam::{self, AutoAssignArgs, Ipam, ReservationSet};
+use crate::ipam::{self, AutoAssignArgs, Ipam, OwnerAttrs, ReservationSet};
 use crate::manifest::Document;
 use crate::model::annotations::{self, AnnotationProblem, PodIpamAnnotations};
 use crate::model::{CniSettings, Model, Origin, Replicas, Spanned};
@@ -21,59 +21,10 @@ use crate::net::{AllowedUse, Family};
 use crate::selector::Labels;
 use crate::yaml::Pos;
 
-/// The run's lookup tables hash short keys millions of times; they are never iterated, so a
-/// simple multiplicative hash (rustc's FxHash) serves them better than SipHash.
-#[derive(Clone, Copy, Default)]
-struct FxHasher {
-    hash: u64,
-}
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word) ^ (rest.len() as u64) << 56);
-        }
-    }
-
-    fn write_u8(&mut self, value: u8) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.add(value);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.add(value as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-type FastHash = std::hash::BuildHasherDefault<FxHasher>;
-type FastMap<K, V> = HashMap<K, V, FastHash>;
+/// The run's lookup tables hash short keys millions of times and are never iterated, so
+/// rustc's FxHash serves them better than SipHash.
+type FastHash = rustc_hash::FxBuildHasher;
+type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Who holds an address, by the handle its allocation was made under.
 #[derive(Clone, Debug)]
@@ -562,10 +513,7 @@ impl<'m> Driver<'m> {
                 num4: usize::from(v4),
                 num6: usize::from(!v4),
                 handle: Some(handle.clone()),
-                attrs: BTreeMap::from([
-                    ("node".to_owned(), node.to_owned()),
-                    ("type".to_owned(), kind.attribute_type().to_owned()),
-                ]),
+                attrs: OwnerAttrs::from_iter([("node", node), ("type", kind.attribute_type())]),
                 hostname: node.to_owned(),
                 ipv4_pools: if v4 { candidates.clone() } else { Vec::new() },
                 ipv6_pools: if v4 { Vec::new() } else { candidates },
@@ -710,10 +658,7 @@ impl<'m> Driver<'m> {
             let handle = format!("{}-{node}", kind.handle_prefix());
             let mut args = ipam::AssignIpArgs::new(ip, node);
             args.handle = Some(handle.clone());
-            args.attrs = BTreeMap::from([
-                ("node".to_owned(), node.to_owned()),
-                ("type".to_owned(), kind.attribute_type().to_owned()),
-            ]);
+            args.attrs = OwnerAttrs::from_iter([("node", node), ("type", kind.attribute_type())]);
             // An address outside every enabled pool is simply not kept: calico-node assigns a
             // new one at start-up, which `start_node` then does.
             if self.ipam.assign_ip(&args).is_ok() {

@@ -127,9 +127,9 @@ impl Ipam {
             return Vec::new();
         };
         blocks
-            .keys()
+            .cidrs()
             .filter(|cidr| Family::of_net(cidr) == family)
-            .filter_map(|cidr| self.blocks.get(cidr))
+            .filter_map(|cidr| self.blocks.get(&cidr))
             .flat_map(|block| {
                 let prefix = block.cidr().prefix_len();
                 block

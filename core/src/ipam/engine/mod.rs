@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use super::addr::{dashed, masked_net, net_covers};
 use super::block::{Block, HostReservedAttr, ReleaseOptions};
@@ -20,8 +21,9 @@ use super::errors::{IpamError, IpamErrorKind, ERR_STRICT_AFFINITY, ERR_USE_REQUI
 use super::pool::Pool;
 use super::reservations::ReservationSet;
 use super::types::{
-    AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, EnsureBlockArgs, IpamAssignments,
-    IpamConfig, ReleaseOutcome, AFFINITY_TYPE_HOST, AFFINITY_TYPE_VIRTUAL,
+    AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, EnsureBlockArgs, HandleBlocks,
+    IpamAssignments, IpamConfig, OwnerAttrs, ReleaseOutcome, AFFINITY_TYPE_HOST,
+    AFFINITY_TYPE_VIRTUAL,
 };
 use crate::net::{AllowedUse, Family};
 use crate::selector::Labels;
@@ -83,8 +85,9 @@ pub struct Ipam {
     blocks: BTreeMap<IpNet, Block>,
     /// Keyed by the KDD object name `<host>-<cidr dashed>`, whose order is the datastore order.
     affinities: BTreeMap<String, BlockAffinity>,
-    /// handle → block → number of addresses.
-    handles: BTreeMap<String, BTreeMap<IpNet, usize>>,
+    /// handle → block → number of addresses. Looked up by name only, never listed in order, so
+    /// a hash map: with a million handles a B-tree's string comparisons dominate.
+    handles: FxHashMap<Box<str>, HandleBlocks>,
     now: i64,
     /// The sequence number the most recently created block started at.
     last_block_sequence: u64,
@@ -349,15 +352,22 @@ impl Ipam {
     }
 
     /// Handles with the number of addresses they hold per block.
-    pub fn handles(&self) -> &BTreeMap<String, BTreeMap<IpNet, usize>> {
-        &self.handles
+    pub fn handles(&self) -> impl Iterator<Item = (&str, &HandleBlocks)> + '_ {
+        self.handles
+            .iter()
+            .map(|(handle, blocks)| (handle.as_ref(), blocks))
     }
 
     fn increment_handle(&mut self, handle: Option<&str>, cidr: IpNet, count: usize) {
         if let (Some(handle), true) = (handle, count > 0) {
-            let blocks = self.handles.entry(handle.to_owned()).or_default();
-            let entry = blocks.entry(cidr).or_insert(0);
-            *entry = entry.saturating_add(count);
+            match self.handles.get_mut(handle) {
+                Some(blocks) => blocks.add(cidr, count),
+                None => {
+                    let mut blocks = HandleBlocks::default();
+                    blocks.add(cidr, count);
+                    self.handles.insert(handle.into(), blocks);
+                }
+            }
         }
     }
 
@@ -365,12 +375,7 @@ impl Ipam {
         let Some(blocks) = self.handles.get_mut(handle) else {
             return;
         };
-        if let Some(entry) = blocks.get_mut(&cidr) {
-            *entry = entry.saturating_sub(count);
-            if *entry == 0 {
-                blocks.remove(&cidr);
-            }
-        }
+        blocks.subtract(cidr, count);
         if blocks.is_empty() {
             self.handles.remove(handle);
         }

@@ -65,7 +65,7 @@ impl Ipam {
                 format!("ipamhandles \"{handle}\" not found"),
             ));
         };
-        let cidrs: Vec<IpNet> = blocks.keys().copied().collect();
+        let cidrs: Vec<IpNet> = blocks.cidrs().collect();
         let now = self.now;
         let cooldown = self.cooldown();
         let mut released = 0usize;
@@ -117,8 +117,8 @@ impl Ipam {
             )
         })?;
         Ok(blocks
-            .keys()
-            .filter_map(|cidr| self.blocks.get(cidr))
+            .cidrs()
+            .filter_map(|cidr| self.blocks.get(&cidr))
             .flat_map(|block| block.ips_by_handle(handle))
             .collect())
     }
@@ -128,7 +128,7 @@ impl Ipam {
     pub fn get_assignment_attributes(
         &mut self,
         ip: IpAddr,
-    ) -> Result<(BTreeMap<String, String>, Option<String>), IpamError> {
+    ) -> Result<(OwnerAttrs, Option<String>), IpamError> {
         let cidr = self
             .enabled_pool_for_ip(&ip)
             .and_then(|pool| pool.block_cidr_for(ip))
