@@ -112,10 +112,15 @@ impl AddOutcome {
 /// The handle a pod's addresses are recorded under.
 pub fn handle_for(container_id: &str) -> String {
     let mut handle = String::with_capacity(NETWORK_NAME.len() + 1 + container_id.len());
-    handle.push_str(NETWORK_NAME);
-    handle.push('.');
-    handle.push_str(container_id);
+    push_handle(&mut handle, container_id);
     handle
+}
+
+/// Appends [`handle_for`]'s text to `out` (for callers that reuse one buffer per pod).
+pub fn push_handle(out: &mut String, container_id: &str) {
+    out.push_str(NETWORK_NAME);
+    out.push('.');
+    out.push_str(container_id);
 }
 
 /// Runs CNI ADD (spec §2.3). A failed ADD is followed by the kubelet's DEL, which releases

@@ -84,6 +84,13 @@ fn fixtures_match_their_golden_files() {
     for fixture in &fixtures {
         let golden_path = golden_path(fixture);
         let observation = observe(fixture);
+        // `check` runs the allocation without building the plan; it must find the same.
+        if observation["check"]["diagnostics"] != observation["simulate"]["diagnostics"] {
+            mismatches.push(format!(
+                "{}: check and simulate report different diagnostics",
+                fixture.display()
+            ));
+        }
         for code in emitted_codes(&observation) {
             if ipam_core::codes::find(&code).is_none() {
                 mismatches.push(format!(

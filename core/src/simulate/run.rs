@@ -26,11 +26,37 @@ use crate::yaml::Pos;
 type FastHash = rustc_hash::FxBuildHasher;
 type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
-/// Who holds an address, by the handle its allocation was made under.
+/// Who holds an address, by the handle its allocation was made under. Pods that got their
+/// addresses by automatic assignment are not listed: their allocation's owner attributes name
+/// them (see [`Driver::holder_of`]), so a million-pod run keeps no second record per pod.
 #[derive(Clone, Debug)]
 enum Holder {
-    Pod(usize),
+    Pod(PodHolder),
     Tunnel(usize),
+}
+
+/// What a failure or the address map says about a pod holding an address.
+#[derive(Clone, Debug)]
+struct PodHolder {
+    namespace: String,
+    name: String,
+    is_static: bool,
+    running: bool,
+    /// Where the pod (or its template) is written; `None` for an automatically assigned pod,
+    /// which is never the replica of a template that asks for a static address.
+    at: Option<(Option<String>, u32)>,
+}
+
+impl PodHolder {
+    fn of(allocation: &PodAllocation) -> PodHolder {
+        PodHolder {
+            namespace: allocation.namespace.clone(),
+            name: allocation.name.clone(),
+            is_static: allocation.source == AddressSource::Static,
+            running: allocation.running,
+            at: allocation.line.map(|line| (allocation.file.clone(), line)),
+        }
+    }
 }
 
 /// One pod to create: a Pod document, or one replica of a workload's template.
@@ -134,6 +160,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
         namespace_labels: FastMap::default(),
         node_index: node_index.clone(),
         lean,
+        handle_buffer: String::new(),
     };
     driver.simulation.nodes = nodes
         .iter()
@@ -405,6 +432,8 @@ struct Driver<'m> {
     /// Running pods (pasted with `status.podIPs`), placed before the nodes started, by
     /// namespace and name; each takes its slot in the pod list when the order reaches it.
     running: FastMap<(String, String), PodAllocation>,
+    /// Reused for the handle of each pod created, instead of a new string per pod.
+    handle_buffer: String,
 }
 
 const TUNNEL_KINDS: [TunnelKind; 5] = [
@@ -709,7 +738,7 @@ impl<'m> Driver<'m> {
                 Ok(()) => {
                     if allocation.pool.is_none() {
                         allocation.pool = self.pool_name_for(ip);
-                        if let Some((relation, cidr, _)) = self.relate(ip, node) {
+                        if let Some((relation, cidr)) = self.relate(ip, node) {
                             allocation.block = Some(cidr.to_string());
                             allocation.relation = Some(relation);
                         }
@@ -766,9 +795,9 @@ impl<'m> Driver<'m> {
             if let Some(allocation) = self.running.remove(&key) {
                 if let Some(handle) = live_handle(pod) {
                     self.owners
-                        .insert(handle, Holder::Pod(self.simulation.pods.len()));
+                        .insert(handle, Holder::Pod(PodHolder::of(&allocation)));
                 }
-                self.simulation.pods.push(allocation);
+                self.push_pod(|| allocation);
                 return;
             }
         }
@@ -783,27 +812,18 @@ impl<'m> Driver<'m> {
         self.create_pod(pod, node);
     }
 
+    /// Records a pod's allocation in the result; a lean run wants none, so it is not built.
+    fn push_pod(&mut self, allocation: impl FnOnce() -> PodAllocation) {
+        if !self.lean {
+            self.simulation.pods.push(allocation());
+        }
+    }
+
     fn create_pod(&mut self, pod: &PodToCreate<'m>, node: &str) {
-        let mut allocation = PodAllocation {
-            namespace: pod.namespace.to_owned(),
-            name: pod.name.clone(),
-            node: node.to_owned(),
-            ips: Vec::new(),
-            source: AddressSource::None,
-            pool: None,
-            block: None,
-            relation: None,
-            explanation: String::new(),
-            running: false,
-            file: pod.origin.file.clone(),
-            line: Some(pod.pos.line),
-            column: Some(pod.pos.column),
-        };
         if pod.host_network {
-            allocation.explanation =
-                "host network: the pod uses its node's address; the CNI plugin is not called"
-                    .into();
-            self.simulation.pods.push(allocation);
+            let explanation =
+                "host network: the pod uses its node's address; the CNI plugin is not called";
+            self.push_pod(|| pod_record(pod, node, AddressSource::None, explanation.into()));
             return;
         }
         let container_id = concat(&[pod.namespace, "-", &pod.name]);
@@ -827,35 +847,40 @@ impl<'m> Driver<'m> {
             namespace_labels,
         };
         let outcome = cni::add(&mut self.ipam, &self.settings, &request);
-        let index = self.simulation.pods.len();
         if let Some(failure) = &outcome.failure {
-            allocation.explanation = format!("stays in ContainerCreating: {}", failure.message);
             self.report_failure(pod, node, outcome.path, failure);
-            self.simulation.pods.push(allocation);
+            self.push_pod(|| {
+                let explanation = format!("stays in ContainerCreating: {}", failure.message);
+                pod_record(pod, node, AddressSource::None, explanation)
+            });
             return;
         }
-        allocation.source = match outcome.path {
+        let source = match outcome.path {
             AddPath::Static => AddressSource::Static,
             AddPath::Auto => AddressSource::Auto,
             AddPath::NoIpam => AddressSource::NoIpam,
         };
-        allocation.ips = outcome.addresses.iter().map(IpNet::addr).collect();
         if outcome.path != AddPath::NoIpam {
-            self.owners
-                .insert(cni::handle_for(&container_id), Holder::Pod(index));
+            self.record_holder(&container_id, pod, source);
         }
-        if let Some(first) = allocation.ips.first().copied() {
-            if !self.lean {
-                allocation.pool = self.pool_name_for(first);
-            }
-            let related = self.relate(first, node);
-            for ip in allocation.ips.iter().skip(1) {
-                self.relate(*ip, node);
-            }
-            if let (AddPath::Static | AddPath::Auto, Some((relation, cidr, affinity)), false) =
-                (outcome.path, related, self.lean)
+        let mut addresses = outcome.addresses.iter().map(IpNet::addr);
+        let first = addresses.next();
+        let related = first.and_then(|ip| self.relate(ip, node));
+        for ip in addresses {
+            self.relate(ip, node);
+        }
+        if self.lean {
+            return;
+        }
+        let mut allocation = pod_record(pod, node, source, String::new());
+        allocation.ips = outcome.addresses.iter().map(IpNet::addr).collect();
+        if let Some(first) = first {
+            allocation.pool = self.pool_name_for(first);
+            if let (AddPath::Static | AddPath::Auto, Some((relation, cidr))) =
+                (outcome.path, related)
             {
                 let cidr_text = net_text(&cidr);
+                let affinity = self.ipam.block(&cidr).and_then(|b| b.affinity.as_deref());
                 allocation.relation = Some(relation);
                 allocation.explanation = explain(
                     outcome.path,
@@ -863,7 +888,7 @@ impl<'m> Driver<'m> {
                     &cidr_text,
                     allocation.pool.as_deref(),
                     node,
-                    affinity.as_deref(),
+                    affinity,
                 );
                 allocation.block = Some(cidr_text);
             }
@@ -876,14 +901,38 @@ impl<'m> Driver<'m> {
         self.simulation.pods.push(allocation);
     }
 
+    /// Remembers who holds the addresses of the handle CNI ADD made for `container_id`. A pod
+    /// assigned automatically needs no entry (its owner attributes name it), but it replaces
+    /// whatever an earlier pod of the same handle left.
+    fn record_holder(&mut self, container_id: &str, pod: &PodToCreate<'m>, source: AddressSource) {
+        self.handle_buffer.clear();
+        cni::push_handle(&mut self.handle_buffer, container_id);
+        if source != AddressSource::Static {
+            if !self.owners.is_empty() {
+                self.owners.remove(self.handle_buffer.as_str());
+            }
+            return;
+        }
+        let holder = PodHolder {
+            namespace: pod.namespace.to_owned(),
+            name: pod.name.clone(),
+            is_static: true,
+            running: false,
+            at: Some((pod.origin.file.clone(), pod.pos.line)),
+        };
+        self.owners
+            .insert(self.handle_buffer.clone(), Holder::Pod(holder));
+    }
+
     /// How the block `ip` was allocated from relates to `node`: claimed just now (the run has
     /// not seen it before), affine to the node, or borrowed. Borrowers are remembered per pool.
-    fn relate(&mut self, ip: IpAddr, node: &str) -> Option<(BlockRelation, IpNet, Option<String>)> {
+    fn relate(&mut self, ip: IpAddr, node: &str) -> Option<(BlockRelation, IpNet)> {
         let block = self.ipam.block_for_ip(ip)?;
-        let (cidr, affinity) = (block.cidr(), block.affinity.clone());
+        let cidr = block.cidr();
         let relation = if self.seen_blocks.insert(cidr) {
             BlockRelation::NewlyClaimed
-        } else if affinity
+        } else if block
+            .affinity
             .as_deref()
             .and_then(|a| a.strip_prefix("host:"))
             .is_some_and(|owner| owner == node)
@@ -900,7 +949,7 @@ impl<'m> Driver<'m> {
                 }
             }
         }
-        Some((relation, cidr, affinity))
+        Some((relation, cidr))
     }
 
     fn pool_name_for(&self, ip: IpAddr) -> Option<String> {
@@ -914,10 +963,27 @@ impl<'m> Driver<'m> {
     }
 
     /// Who holds `ip` now, for explaining an `Address already assigned` failure.
-    fn holder_of(&self, ip: IpAddr) -> Option<&Holder> {
+    fn holder_of(&self, ip: IpAddr) -> Option<Holder> {
         let block = self.ipam.block_for_ip(ip)?;
-        let handle = block.attributes_for_ip(&ip).ok()?.handle_id.as_ref()?;
-        self.owners.get(handle)
+        self.holder_by(block.attributes_for_ip(&ip).ok()?)
+    }
+
+    /// Who holds an allocation: the handle's listed holder, else the pod its owner attributes
+    /// name (a pod assigned automatically).
+    fn holder_by(&self, attribute: &ipam::AllocationAttribute) -> Option<Holder> {
+        let handle = attribute.handle_id.as_deref()?;
+        if let Some(holder) = self.owners.get(handle) {
+            return Some(holder.clone());
+        }
+        let attrs = &attribute.active_owner_attrs;
+        let (namespace, name) = (attrs.get("namespace")?, attrs.get("pod")?);
+        Some(Holder::Pod(PodHolder {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            is_static: false,
+            running: false,
+            at: None,
+        }))
     }
 
     fn report_failure(
@@ -959,25 +1025,25 @@ impl<'m> Driver<'m> {
                 static_pos.unwrap_or(pod.pos),
             ),
             FailureCause::InUse => {
-                let holder = failure.address.and_then(|a| self.holder_of(a)).cloned();
+                let holder = failure.address.and_then(|a| self.holder_of(a));
                 match holder {
-                    Some(Holder::Pod(index)) => {
-                        let other = &self.simulation.pods[index];
+                    Some(Holder::Pod(other)) => {
                         let same_template = pod.workload.is_some()
-                            && other.file == pod.origin.file
-                            && other.line == Some(pod.pos.line);
+                            && other.at.as_ref().is_some_and(|(file, line)| {
+                                *file == pod.origin.file && *line == pod.pos.line
+                            });
                         if same_template {
                             // `static-ip-replicated` already says so, at the template.
                             return;
                         }
-                        let code = if other.source == AddressSource::Static && !other.running {
+                        let code = if other.is_static && !other.running {
                             "static-ip-duplicate"
                         } else {
                             "static-ip-in-use"
                         };
                         let how = if other.running {
                             "is running with it"
-                        } else if other.source == AddressSource::Static {
+                        } else if other.is_static {
                             "also requests it and is created first"
                         } else {
                             "was given it by automatic assignment first"
@@ -1285,17 +1351,14 @@ impl<'m> Driver<'m> {
                             {
                                 AddressUse::WindowsReserved
                             }
-                            Some(handle) => match self.owners.get(handle) {
-                                Some(Holder::Pod(i)) => {
-                                    let pod = &self.simulation.pods[*i];
-                                    AddressUse::Pod {
-                                        namespace: pod.namespace.clone(),
-                                        name: pod.name.clone(),
-                                        is_static: pod.source == AddressSource::Static,
-                                    }
-                                }
+                            Some(_) => match attr.and_then(|a| self.holder_by(a)) {
+                                Some(Holder::Pod(pod)) => AddressUse::Pod {
+                                    namespace: pod.namespace,
+                                    name: pod.name,
+                                    is_static: pod.is_static,
+                                },
                                 Some(Holder::Tunnel(i)) => {
-                                    let tunnel = &self.simulation.tunnels[*i];
+                                    let tunnel = &self.simulation.tunnels[i];
                                     AddressUse::Tunnel {
                                         node: tunnel.node.clone(),
                                         kind: tunnel.kind,
@@ -1379,6 +1442,30 @@ fn pool_annotation_pos(annotations: &PodIpamAnnotations) -> Option<Pos> {
 }
 
 /// The parts joined, in one allocation.
+/// A pod's entry in the result, before its addresses are known.
+fn pod_record(
+    pod: &PodToCreate<'_>,
+    node: &str,
+    source: AddressSource,
+    explanation: String,
+) -> PodAllocation {
+    PodAllocation {
+        namespace: pod.namespace.to_owned(),
+        name: pod.name.clone(),
+        node: node.to_owned(),
+        ips: Vec::new(),
+        source,
+        pool: None,
+        block: None,
+        relation: None,
+        explanation,
+        running: false,
+        file: pod.origin.file.clone(),
+        line: Some(pod.pos.line),
+        column: Some(pod.pos.column),
+    }
+}
+
 fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {
