@@ -300,7 +300,7 @@ fn assign_static(
     let mut addresses = Vec::new();
     for ip in &ips.ips {
         let mut args = AssignIpArgs::new(*ip, request.node);
-        args.handle = Some(handle.to_owned());
+        args.handle = Some(handle.into());
         args.attrs = pod_attributes(request);
         args.intended_use = Some(AllowedUse::Workload);
         if let Err(err) = ipam.assign_ip(&args) {
@@ -390,7 +390,7 @@ fn auto_assign(
     let args = AutoAssignArgs {
         num4: usize::from(assign_ipv4),
         num6: usize::from(assign_ipv6),
-        handle: Some(handle.to_owned()),
+        handle: Some(handle.into()),
         attrs: pod_attributes(request),
         hostname: request.node.to_owned(),
         ipv4_pools,

@@ -36,7 +36,7 @@ fn request(node: &str, num4: usize, num6: usize, handle: usize) -> AutoAssignArg
         num4,
         num6,
         hostname: node.to_owned(),
-        handle: Some(format!("pod-{handle}")),
+        handle: Some(format!("pod-{handle}").into()),
         intended_use: Some(AllowedUse::Workload),
         ..AutoAssignArgs::default()
     }

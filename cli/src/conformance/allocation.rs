@@ -260,7 +260,7 @@ fn attribute_from_json(value: &Value, now: i64) -> AllocationAttribute {
         }
     }
     AllocationAttribute {
-        handle_id: value["handle_id"].as_str().map(str::to_owned),
+        handle_id: value["handle_id"].as_str().map(Into::into),
         active_owner_attrs: active,
         alternate_owner_attrs: string_map(&value["alternate_owner_attrs"]),
         released_at: relative_time(&value["released_at"], now),
@@ -671,7 +671,7 @@ impl Scenario {
         let args = AutoAssignArgs {
             num4: usize_field(op, "num4"),
             num6: usize_field(op, "num6"),
-            handle: op["handle"].as_str().map(str::to_owned),
+            handle: op["handle"].as_str().map(Into::into),
             attrs: string_map(&op["attrs"]),
             hostname: op["host"].as_str().unwrap_or_default().to_owned(),
             ipv4_pools: net_list(&op["ipv4_pools"])?,
@@ -702,7 +702,7 @@ impl Scenario {
     fn op_assign_ip(&mut self, op: &Value) -> Result<StepRecord, String> {
         let mut args =
             AssignIpArgs::new(self.address(op)?, op["host"].as_str().unwrap_or_default());
-        args.handle = op["handle"].as_str().map(str::to_owned);
+        args.handle = op["handle"].as_str().map(Into::into);
         args.attrs = string_map(&op["attrs"]);
         args.intended_use = op["intended_use"].as_str().and_then(AllowedUse::parse);
         args.host_reserved_attr = host_reserved_attr(&op["host_reserved_attr"]);
@@ -1471,7 +1471,7 @@ fn block_op(block: &mut Block, op: &Value) -> Result<Map<String, Value>, String>
             match block.attributes_for_ip(&ip) {
                 Ok(attr) => {
                     let fields = json!({
-                        "handle_id": attr.handle_id,
+                        "handle_id": attr.handle_id.as_deref(),
                         "active_owner_attrs": attr.active_owner_attrs,
                         "alternate_owner_attrs": attr.alternate_owner_attrs,
                     });
@@ -1479,7 +1479,7 @@ fn block_op(block: &mut Block, op: &Value) -> Result<Map<String, Value>, String>
                     if let Value::Object(map) = &fields {
                         observed.extend(map.clone());
                     }
-                    observed.insert("handle".into(), json!(attr.handle_id));
+                    observed.insert("handle".into(), json!(attr.handle_id.as_deref()));
                     observed.insert("attributes".into(), fields);
                 }
                 Err(e) => {

@@ -212,7 +212,7 @@ fn direct_auto_assign(ipam: &mut Ipam, step: &Value) -> StepResult {
     let args = AutoAssignArgs {
         num4: step["num4"].as_u64().unwrap_or(0) as usize,
         num6: step["num6"].as_u64().unwrap_or(0) as usize,
-        handle: step["handle"].as_str().map(str::to_owned),
+        handle: step["handle"].as_str().map(Into::into),
         attrs: ipam_core::ipam::OwnerAttrs::new(),
         hostname: placeholder(step["host"].as_str().unwrap_or("<node>")),
         ipv4_pools: cidrs("ipv4_pools"),
@@ -225,7 +225,7 @@ fn direct_auto_assign(ipam: &mut Ipam, step: &Value) -> StepResult {
         error: result.err().map(|e| e.message),
         v4_count: Some(v4.as_ref().map_or(0, |a| a.ips.len())),
         addresses: [v4, v6].into_iter().flatten().flat_map(|a| a.ips).collect(),
-        handle: args.handle,
+        handle: args.handle.as_deref().map(str::to_owned),
     }
 }
 

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use super::addr::{addr_to_u128, host_bits, net_base, u128_to_addr};
 use super::errors::IpamError;
 use super::reservations::ReservationSet;
-use super::types::OwnerAttrs;
+use super::types::{Handle, OwnerAttrs};
 use crate::net::Family;
 
 /// The handle Calico uses for the addresses it pre-allocates on Windows blocks.
@@ -43,7 +43,7 @@ impl HostReservedAttr {
 /// One entry of a block's `attributes` list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllocationAttribute {
-    pub handle_id: Option<String>,
+    pub handle_id: Option<Handle>,
     pub active_owner_attrs: OwnerAttrs,
     /// KubeVirt live migration's second owner; kept so imported blocks round-trip.
     pub alternate_owner_attrs: OwnerAttrs,
@@ -160,7 +160,7 @@ impl Block {
         attrs.insert("note", &reserved.note);
         let index = self.attributes.len();
         self.attributes.push(AllocationAttribute {
-            handle_id: Some(reserved.handle.clone()),
+            handle_id: Some(Handle::from(reserved.handle.as_str())),
             active_owner_attrs: attrs,
             ..AllocationAttribute::default()
         });
@@ -267,9 +267,9 @@ impl Block {
     }
 
     /// Reuses an attribute entry with the same handle and attributes, or adds one.
-    fn find_or_add_attribute(&mut self, handle: Option<&str>, attrs: &OwnerAttrs) -> usize {
+    fn find_or_add_attribute(&mut self, handle: Option<&Handle>, attrs: &OwnerAttrs) -> usize {
         let same = |a: &AllocationAttribute| {
-            a.handle_id.as_deref() == handle
+            a.handle_id.as_ref() == handle
                 && a.released_at.is_none()
                 && a.alternate_owner_attrs.is_empty()
                 && a.active_owner_attrs == *attrs
@@ -278,7 +278,7 @@ impl Block {
             return index;
         }
         self.attributes.push(AllocationAttribute {
-            handle_id: handle.map(str::to_owned),
+            handle_id: handle.cloned(),
             active_owner_attrs: attrs.clone(),
             ..AllocationAttribute::default()
         });
@@ -291,7 +291,7 @@ impl Block {
     pub fn auto_assign(
         &mut self,
         num: usize,
-        handle: Option<&str>,
+        handle: Option<&Handle>,
         attrs: &OwnerAttrs,
         affinity_check: Option<&str>,
         reservations: &ReservationSet,
@@ -383,7 +383,7 @@ impl Block {
         &mut self,
         affinity_check: Option<&str>,
         ip: &IpAddr,
-        handle: Option<&str>,
+        handle: Option<&Handle>,
         attrs: &OwnerAttrs,
     ) -> Result<(), IpamError> {
         if let Some(wanted) = affinity_check {
@@ -737,7 +737,7 @@ mod tests {
 
     fn take(block: &mut Block, num: usize, reservations: &ReservationSet) -> Vec<String> {
         block
-            .auto_assign(num, Some("h"), &OwnerAttrs::new(), None, reservations)
+            .auto_assign(num, Some(&Handle::from("h")), &OwnerAttrs::new(), None, reservations)
             .unwrap()
             .iter()
             .map(|net| net.addr().to_string())

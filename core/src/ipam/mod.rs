@@ -54,7 +54,7 @@ pub use pool::Pool;
 pub use reservations::{dedupe_cidrs, parse_reserved_cidrs, ReservationSet};
 pub use types::{
     saturate_i64, AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, BlockUtilization,
-    EnsureBlockArgs, HandleBlocks, IpamAssignments, IpamConfig, OwnerAttrs, PoolUtilization,
+    EnsureBlockArgs, Handle, HandleBlocks, IpamAssignments, IpamConfig, OwnerAttrs, PoolUtilization,
     ReleaseOutcome, AFFINITY_TYPE_HOST, AFFINITY_TYPE_VIRTUAL, LOAD_BALANCER_HOST,
 };
 pub use utilization::PoolSpace;

@@ -281,7 +281,7 @@ fn apply(ipam: &mut Ipam, held: &mut Held, op: &Op) -> Result<(), TestCaseError>
             let args = AutoAssignArgs {
                 num4: *num4,
                 num6: *num6,
-                handle: Some(HANDLES[*handle].to_owned()),
+                handle: Some(HANDLES[*handle].into()),
                 hostname: HOSTS[*host].to_owned(),
                 ipv4_pools: restrict(Family::V4),
                 ipv6_pools: restrict(Family::V6),
@@ -318,7 +318,7 @@ fn apply(ipam: &mut Ipam, held: &mut Held, op: &Op) -> Result<(), TestCaseError>
             };
             let ip = nth_address(&cidr, *offset);
             let mut args = AssignIpArgs::new(ip, HOSTS[*host]);
-            args.handle = Some(HANDLES[*handle].to_owned());
+            args.handle = Some(HANDLES[*handle].into());
             args.intended_use = Some(AllowedUse::Workload);
             let was_held = held.contains_key(&ip);
             if ipam.assign_ip(&args).is_ok() {

@@ -363,7 +363,7 @@ fn utilization_discounts_reservations() {
 fn release_by_handle_deletes_unaffine_blocks_once_empty() {
     let mut ipam = cluster(vec![pool("10.0.0.0/24", 30)], &["a"], IpamConfig::default());
     let mut args = request("a", 5);
-    args.handle = Some("h".to_owned());
+    args.handle = Some("h".into());
     args.attrs = OwnerAttrs::from_iter([("pod", "p")]);
     ipam.auto_assign(&args).2.unwrap();
     assert_eq!(ipam.list_blocks(None).len(), 2);
@@ -492,13 +492,13 @@ fn random_operation_sequences_keep_every_block_consistent() {
                 0 | 1 => {
                     let mut args = request(host, rng.next(6) as usize);
                     args.num6 = rng.next(3) as usize;
-                    args.handle = Some(handle);
+                    args.handle = Some(handle.into());
                     args.max_blocks_per_host = rng.next(3) as u32;
                     let _ = ipam.auto_assign(&args);
                 }
                 2 => {
                     let mut args = AssignIpArgs::new(ip(&format!("10.0.0.{}", rng.next(20))), host);
-                    args.handle = Some(handle);
+                    args.handle = Some(handle.into());
                     let _ = ipam.assign_ip(&args);
                 }
                 3 => {

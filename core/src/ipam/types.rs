@@ -1,10 +1,12 @@
 //! Arguments, results and records of the IPAM operations.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 
 use super::block::HostReservedAttr;
 use crate::net::AllowedUse;
@@ -80,12 +82,16 @@ pub struct BlockAffinity {
     pub state: AffinityState,
 }
 
+/// An allocation handle's name (`<network>.<container ID>` for a pod). Shared, not copied: a
+/// block's attribute and the handle index hold the same text.
+pub type Handle = Arc<str>;
+
 /// `AutoAssignArgs`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AutoAssignArgs {
     pub num4: usize,
     pub num6: usize,
-    pub handle: Option<String>,
+    pub handle: Option<Handle>,
     pub attrs: OwnerAttrs,
     pub hostname: String,
     /// Requested IPv4 pool CIDRs (restricts IPv4 only); empty means "choose by selectors".
@@ -154,7 +160,7 @@ impl IpamAssignments {
 pub struct AssignIpArgs {
     pub ip: IpAddr,
     pub hostname: String,
-    pub handle: Option<String>,
+    pub handle: Option<Handle>,
     pub attrs: OwnerAttrs,
     /// `None` skips the allowed-use check (as Calico does for an empty use).
     pub intended_use: Option<AllowedUse>,
@@ -227,9 +233,10 @@ pub fn saturate_i64(value: u128) -> i64 {
 
 /// The blocks one handle holds addresses in, with how many in each (an `IPAMHandle`'s `block`
 /// map), in block order. Nearly every handle holds one block, so the entries live in a small
-/// sorted vector: a million pods' handles would otherwise cost a map node (~300 bytes) each.
+/// sorted vector that keeps one entry inline: a million pods' handles would otherwise cost a
+/// map node (~300 bytes) each.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HandleBlocks(Vec<(IpNet, usize)>);
+pub struct HandleBlocks(SmallVec<[(IpNet, usize); 1]>);
 
 impl HandleBlocks {
     /// The blocks with their address counts, in block order.

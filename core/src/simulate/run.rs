@@ -139,6 +139,17 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
     for node in &nodes {
         ipam.set_node(node.clone(), node_labels(node));
     }
+    // Each pod created gets a handle: the index is sized once instead of rehashed as it grows.
+    // Capped, so that an absurd `replicas` cannot make the reservation itself the problem.
+    let pods = model
+        .workloads
+        .iter()
+        .map(|w| match w.replicas {
+            Replicas::Count(n) => n as usize,
+            Replicas::PerNode => nodes.len(),
+        })
+        .fold(model.pods.len(), usize::saturating_add);
+    ipam.reserve_handles(pods.min(MAX_RESERVED_HANDLES));
 
     let mut driver = Driver {
         ipam,
@@ -399,6 +410,9 @@ fn no_pools_note(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> 
     Some(first.1.locate(note, first.2))
 }
 
+/// The most handles a run reserves room for up front (4 M, about 160 MB of index).
+const MAX_RESERVED_HANDLES: usize = 1 << 22;
+
 /// A failure diagnostic waiting for its duplicates (replicas of one template fail alike).
 struct Pending {
     diagnostic: Diagnostic,
@@ -541,7 +555,7 @@ impl<'m> Driver<'m> {
             let args = AutoAssignArgs {
                 num4: usize::from(v4),
                 num6: usize::from(!v4),
-                handle: Some(handle.clone()),
+                handle: Some(handle.as_str().into()),
                 attrs: OwnerAttrs::from_iter([("node", node), ("type", kind.attribute_type())]),
                 hostname: node.to_owned(),
                 ipv4_pools: if v4 { candidates.clone() } else { Vec::new() },
@@ -686,7 +700,7 @@ impl<'m> Driver<'m> {
             };
             let handle = format!("{}-{node}", kind.handle_prefix());
             let mut args = ipam::AssignIpArgs::new(ip, node);
-            args.handle = Some(handle.clone());
+            args.handle = Some(handle.as_str().into());
             args.attrs = OwnerAttrs::from_iter([("node", node), ("type", kind.attribute_type())]);
             // An address outside every enabled pool is simply not kept: calico-node assigns a
             // new one at start-up, which `start_node` then does.
@@ -733,7 +747,7 @@ impl<'m> Driver<'m> {
             };
             allocation.ips.push(ip);
             let mut args = ipam::AssignIpArgs::new(ip, node);
-            args.handle = Some(handle.clone());
+            args.handle = Some(handle.as_str().into());
             match self.ipam.assign_ip(&args) {
                 Ok(()) => {
                     if allocation.pool.is_none() {

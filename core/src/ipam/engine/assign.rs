@@ -46,9 +46,9 @@ impl Ipam {
         let block = self
             .load_block(&cidr)
             .ok_or_else(|| IpamError::other(format!("block {cidr} does not exist")))?;
-        block.assign(check.as_deref(), &ip, args.handle.as_deref(), &args.attrs)?;
+        block.assign(check.as_deref(), &ip, args.handle.as_ref(), &args.attrs)?;
         block.bump_sequence_number();
-        self.increment_handle(args.handle.as_deref(), cidr, 1);
+        self.increment_handle(args.handle.as_ref(), cidr, 1);
         Ok(())
     }
 }

@@ -214,7 +214,7 @@ impl Ipam {
         block.garbage_collect(now, cooldown);
         let ips = block.auto_assign(
             num,
-            args.handle.as_deref(),
+            args.handle.as_ref(),
             &args.attrs,
             affinity_check,
             &self.reservations,
@@ -222,7 +222,7 @@ impl Ipam {
         if !ips.is_empty() {
             block.bump_sequence_number();
         }
-        self.increment_handle(args.handle.as_deref(), *cidr, ips.len());
+        self.increment_handle(args.handle.as_ref(), *cidr, ips.len());
         Ok(ips)
     }
 

@@ -11,6 +11,7 @@ mod release;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
@@ -21,7 +22,7 @@ use super::errors::{IpamError, IpamErrorKind, ERR_STRICT_AFFINITY, ERR_USE_REQUI
 use super::pool::Pool;
 use super::reservations::ReservationSet;
 use super::types::{
-    AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, EnsureBlockArgs, HandleBlocks,
+    AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, EnsureBlockArgs, Handle, HandleBlocks,
     IpamAssignments, IpamConfig, OwnerAttrs, ReleaseOutcome, AFFINITY_TYPE_HOST,
     AFFINITY_TYPE_VIRTUAL,
 };
@@ -87,7 +88,7 @@ pub struct Ipam {
     affinities: BTreeMap<String, BlockAffinity>,
     /// handle → block → number of addresses. Looked up by name only, never listed in order, so
     /// a hash map: with a million handles a B-tree's string comparisons dominate.
-    handles: FxHashMap<Box<str>, HandleBlocks>,
+    handles: FxHashMap<Handle, HandleBlocks>,
     now: i64,
     /// The sequence number the most recently created block started at.
     last_block_sequence: u64,
@@ -351,6 +352,12 @@ impl Ipam {
             .collect()
     }
 
+    /// Makes room in the handle index for `additional` more handles (a run that knows how many
+    /// pods it will create grows the index once instead of rehashing it as it doubles).
+    pub fn reserve_handles(&mut self, additional: usize) {
+        self.handles.reserve(additional);
+    }
+
     /// Handles with the number of addresses they hold per block.
     pub fn handles(&self) -> impl Iterator<Item = (&str, &HandleBlocks)> + '_ {
         self.handles
@@ -358,14 +365,14 @@ impl Ipam {
             .map(|(handle, blocks)| (handle.as_ref(), blocks))
     }
 
-    fn increment_handle(&mut self, handle: Option<&str>, cidr: IpNet, count: usize) {
+    fn increment_handle(&mut self, handle: Option<&Handle>, cidr: IpNet, count: usize) {
         if let (Some(handle), true) = (handle, count > 0) {
-            match self.handles.get_mut(handle) {
+            match self.handles.get_mut(handle.as_ref()) {
                 Some(blocks) => blocks.add(cidr, count),
                 None => {
                     let mut blocks = HandleBlocks::default();
                     blocks.add(cidr, count);
-                    self.handles.insert(handle.into(), blocks);
+                    self.handles.insert(Arc::clone(handle), blocks);
                 }
             }
         }

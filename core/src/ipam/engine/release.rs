@@ -137,6 +137,6 @@ impl Ipam {
             IpamError::does_not_exist(format!("BlockKey(cidr={cidr})"), "block not found")
         })?;
         let attr = block.attributes_for_ip(&ip)?;
-        Ok((attr.active_owner_attrs.clone(), attr.handle_id.clone()))
+        Ok((attr.active_owner_attrs.clone(), attr.handle_id.as_deref().map(str::to_owned)))
     }
 }
