@@ -306,6 +306,13 @@ impl Iterator for BlockRotation {
 
 impl FusedIterator for BlockRotation {}
 
+/// The index of the first block a host tries in a pool of `2^exponent` blocks, for the host's
+/// `seed` (`fnv1_32` of its name): a fresh generator per walk, as Calico builds one each time it
+/// walks a pool, so the same host always starts at the same block.
+pub fn rotation_start(seed: i64, exponent: u8) -> u128 {
+    big_rand_pow2(&mut GoRand::new(seed), exponent)
+}
+
 /// The blocks of `pool` (prefix `block_prefix`) in the order Calico tries them for `host`:
 /// a rotation starting at the host-seeded random index (spec §3.5, Calico's
 /// `randomBlockGenerator`). Block `i` is `pool base + i · 2^(bits − block_prefix)`; the walk yields
@@ -344,9 +351,7 @@ pub fn block_rotation(pool: IpNet, block_prefix: u8, host: &str) -> BlockRotatio
     let Some(exponent) = block_prefix.checked_sub(pool.prefix_len()) else {
         return empty;
     };
-    // A fresh generator per walk, as Calico builds one each time it walks a pool: the same host
-    // always starts at the same block.
-    let start = big_rand_pow2(&mut GoRand::new(seed), exponent);
+    let start = rotation_start(seed, exponent);
     BlockRotation {
         start,
         exponent,

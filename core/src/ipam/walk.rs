@@ -6,13 +6,31 @@
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use super::addr::{addr_to_u128, net_base, net_last, u128_to_addr};
 use super::block::Block;
 use super::pool::Pool;
 use super::reservations::ReservationSet;
-use crate::gorand::block_rotation;
+use crate::gorand::{fnv1_32, rotation_start};
 use crate::net::Family;
+
+/// Rotation starts already drawn, by host seed and log2 of the pool's block count. Seeding Go's
+/// generator runs 627 rounds of its seeding function, microseconds each time, and every request
+/// walks its pools afresh: a plan of many pods would otherwise spend most of its time re-seeding
+/// (a pool-exhaustion run, where every failing pod walks every pool, nine tenths of it).
+#[derive(Clone, Debug, Default)]
+pub struct RotationStarts(FxHashMap<(u32, u8), u128>);
+
+impl RotationStarts {
+    fn start(&mut self, host: &str, exponent: u8) -> u128 {
+        let seed = fnv1_32(host.as_bytes());
+        *self
+            .0
+            .entry((seed, exponent))
+            .or_insert_with(|| rotation_start(i64::from(seed), exponent))
+    }
+}
 
 /// A pool's block index space and the rotation start for one host.
 pub struct PoolWalk {
@@ -28,7 +46,7 @@ pub struct PoolWalk {
 
 impl PoolWalk {
     /// `None` when the pool has no whole block (block size shorter than the pool prefix).
-    pub fn new(pool: &Pool, host: &str) -> Option<PoolWalk> {
+    pub fn new(pool: &Pool, host: &str, starts: &mut RotationStarts) -> Option<PoolWalk> {
         let family = pool.family();
         let block_prefix = pool.block_size;
         if block_prefix < pool.cidr.prefix_len() || block_prefix > family.bits() {
@@ -38,18 +56,18 @@ impl PoolWalk {
         let index_bits = u32::from(block_prefix - pool.cidr.prefix_len());
         let last_index = u128::MAX.checked_shr(128 - index_bits).unwrap_or(0);
         let base = net_base(&pool.cidr);
-        let rotation = block_rotation(pool.cidr, block_prefix, host);
-        // An empty rotation means the pool holds no whole block.
-        rotation.clone().next()?;
-        let start = rotation.start_index();
-        Some(PoolWalk {
+        let start = starts.start(host, block_prefix - pool.cidr.prefix_len());
+        let walk = PoolWalk {
             family,
             base,
             block_prefix,
             block_bits,
             last_index,
             start: start.min(last_index),
-        })
+        };
+        // A pool whose first block cannot be formed holds no whole block.
+        walk.block_at(walk.start)?;
+        Some(walk)
     }
 
     fn block_at(&self, index: u128) -> Option<IpNet> {

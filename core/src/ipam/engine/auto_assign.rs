@@ -302,7 +302,7 @@ impl Ipam {
         let mine = owner_affinity(kind, host);
         let mut reclaim_candidates = Vec::new();
         for pool in pools.iter().filter_map(|&i| self.pools.get(i)) {
-            let Some(walk) = PoolWalk::new(pool, host) else {
+            let Some(walk) = PoolWalk::new(pool, host, &mut self.rotation_starts) else {
                 continue;
             };
             let found = walk.find(&self.reservations, |cidr| match self.blocks.get(cidr) {
@@ -361,7 +361,7 @@ impl Ipam {
                 continue;
             };
             let cidr_text = pool.cidr_text.clone();
-            let candidates = PoolWalk::new(pool, &args.hostname)
+            let candidates = PoolWalk::new(pool, &args.hostname, &mut self.rotation_starts)
                 .map(|walk| walk.existing_blocks(&self.blocks))
                 .unwrap_or_default();
             for cidr in candidates {

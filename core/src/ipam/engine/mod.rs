@@ -95,6 +95,9 @@ pub struct Ipam {
     /// Some block may hold an address in cooldown (conservative: set by every release and
     /// import, cleared when a sweep finds none), so claims need not sweep every block.
     cooldowns_possible: bool,
+    /// Where each host's walk of a pool starts (a cache: the start depends only on the host and
+    /// the pool's block count).
+    rotation_starts: crate::ipam::walk::RotationStarts,
 }
 
 fn host_affinity(host: &str) -> String {
