@@ -341,3 +341,37 @@ fn twenty_thousand_failing_pods_are_reported_in_linear_time() {
     assert_eq!(failures, 20_000);
     cli("no-pool.yaml", text.as_bytes(), Duration::from_secs(30));
 }
+
+#[test]
+fn four_billion_replicas_are_refused_at_the_count() {
+    // Regression: the replicas were created one by one, so `replicas: 4000000000` ran for hours.
+    let path = fixture("too-many-pods.yaml");
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let diagnostics = check("too-many-pods.yaml", &text, BOUND);
+    let refused = find(&diagnostics, "too-many-pods");
+    assert_eq!(refused.line, Some(22), "at `replicas`");
+    cli("too-many-pods.yaml", text.as_bytes(), BOUND);
+}
+
+#[test]
+fn failing_replicas_of_an_exhausted_pool_do_not_each_walk_the_pool() {
+    // A /17 pool holds 512 blocks of /26: 32 768 pods on 40 nodes (20 blocks each at most)
+    // fill it, and the other 57 232 replicas fail. Each failing request walks every block of
+    // the pool twice (to claim, then to borrow); repeating a failure that changed nothing keeps
+    // that to once per node.
+    let mut text = pool("small", "10.0.0.0/17", 26, "");
+    for node in 0..40 {
+        text.push_str(&format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: n{node}}}\n---\n"
+        ));
+    }
+    text.push_str(&deployment(90_000));
+    let diagnostics = check("exhausted.yaml", &text, Duration::from_secs(30));
+    let exhausted = find(&diagnostics, "pool-exhausted");
+    assert!(
+        exhausted.message.contains("more pods of the same template"),
+        "{}",
+        exhausted.message
+    );
+    cli("exhausted.yaml", text.as_bytes(), Duration::from_secs(30));
+}

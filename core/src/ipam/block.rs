@@ -737,7 +737,13 @@ mod tests {
 
     fn take(block: &mut Block, num: usize, reservations: &ReservationSet) -> Vec<String> {
         block
-            .auto_assign(num, Some(&Handle::from("h")), &OwnerAttrs::new(), None, reservations)
+            .auto_assign(
+                num,
+                Some(&Handle::from("h")),
+                &OwnerAttrs::new(),
+                None,
+                reservations,
+            )
             .unwrap()
             .iter()
             .map(|net| net.addr().to_string())

@@ -54,8 +54,8 @@ pub use pool::Pool;
 pub use reservations::{dedupe_cidrs, parse_reserved_cidrs, ReservationSet};
 pub use types::{
     saturate_i64, AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, BlockUtilization,
-    EnsureBlockArgs, Handle, HandleBlocks, IpamAssignments, IpamConfig, OwnerAttrs, PoolUtilization,
-    ReleaseOutcome, AFFINITY_TYPE_HOST, AFFINITY_TYPE_VIRTUAL, LOAD_BALANCER_HOST,
+    EnsureBlockArgs, Handle, HandleBlocks, IpamAssignments, IpamConfig, OwnerAttrs,
+    PoolUtilization, ReleaseOutcome, AFFINITY_TYPE_HOST, AFFINITY_TYPE_VIRTUAL, LOAD_BALANCER_HOST,
 };
 pub use utilization::PoolSpace;
 

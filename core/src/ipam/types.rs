@@ -1,8 +1,8 @@
 //! Arguments, results and records of the IPAM operations.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};

@@ -79,16 +79,17 @@ struct PodToCreate<'m> {
 
 /// The simulation of `model` (whose documents are `documents`, in input order).
 pub fn run(documents: &[Document], model: &Model) -> Simulation {
-    run_with(documents, model, false)
+    run_with(documents, model, false, true)
 }
 
 /// [`run`] for callers that only read the diagnostics (`check`): the same allocations and the
 /// same diagnostics, without the per-pod explanations, block views and pool usage.
 pub(crate) fn diagnostics_only(documents: &[Document], model: &Model) -> Simulation {
-    run_with(documents, model, true)
+    run_with(documents, model, true, true)
 }
 
-fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
+/// `shortcuts`: whether replicas may repeat an earlier failure (see [`RepeatedFailures`]).
+fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) -> Simulation {
     let settings = model.cni_settings();
     let mut ipam = Ipam::new();
     // A pool Calico refuses to store does not exist for allocation.
@@ -172,6 +173,8 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
         node_index: node_index.clone(),
         lean,
         handle_buffer: String::new(),
+        repeated_failures: None,
+        repeat_failures: shortcuts,
     };
     driver.simulation.nodes = nodes
         .iter()
@@ -191,6 +194,13 @@ fn run_with(documents: &[Document], model: &Model, lean: bool) -> Simulation {
             driver.simulation.diagnostics.push(note);
             return driver.finish();
         }
+    }
+    if pods > MAX_PODS {
+        driver
+            .simulation
+            .diagnostics
+            .push(too_many_pods(model, pods));
+        return driver.finish();
     }
     // What a pasted live cluster already holds comes first: nodes' recorded tunnel addresses
     // and running pods' `status.podIPs` are allocated before anything starts or is created.
@@ -413,6 +423,45 @@ fn no_pools_note(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> 
 /// The most handles a run reserves room for up front (4 M, about 160 MB of index).
 const MAX_RESERVED_HANDLES: usize = 1 << 22;
 
+/// The most pods one run simulates. Kubernetes supports 150 000 pods per cluster; a million
+/// keeps a plan of any real cluster well inside a browser tab's memory, while `replicas: 2^31`
+/// would otherwise run for hours.
+pub const MAX_PODS: usize = 1_000_000;
+
+/// Asking for more than [`MAX_PODS`] pods: one error at the workload that asks for the most.
+fn too_many_pods(model: &Model, pods: usize) -> Diagnostic {
+    let biggest = model.workloads.iter().max_by_key(|w| match w.replicas {
+        Replicas::Count(n) => n as usize,
+        Replicas::PerNode => 0,
+    });
+    let diagnostic = Diagnostic::error(
+        "too-many-pods",
+        format!(
+            "the input asks for {pods} pods, more than the {MAX_PODS} the planner simulates (Kubernetes supports 150000 per cluster), so their allocation is not simulated"
+        ),
+    );
+    match (biggest, model.pods.first()) {
+        (Some(workload), _) => workload.origin.locate(
+            diagnostic,
+            workload.replicas_pos.unwrap_or(workload.template.pos),
+        ),
+        (None, Some(pod)) => pod.origin.locate(diagnostic, pod.origin.pos),
+        (None, None) => diagnostic,
+    }
+}
+
+/// Replica failures of one template that left the IPAM state as it was (see [`Ipam::writes`]),
+/// by node. The next replica of the template on such a node, while the state is still
+/// unchanged, sends the same request apart from its name, so it fails alike and is not
+/// simulated again: in a pool-exhaustion run every failing replica would otherwise walk every
+/// block of its pools. Kept per node because replicas without `nodeName` go round-robin.
+struct RepeatedFailures<'m> {
+    template: &'m Origin,
+    /// The state's write count when the failures were seen; any write makes them stale.
+    writes: u64,
+    by_node: FastMap<String, AddFailure>,
+}
+
 /// A failure diagnostic waiting for its duplicates (replicas of one template fail alike).
 struct Pending {
     diagnostic: Diagnostic,
@@ -448,6 +497,11 @@ struct Driver<'m> {
     running: FastMap<(String, String), PodAllocation>,
     /// Reused for the handle of each pod created, instead of a new string per pod.
     handle_buffer: String,
+    /// Replica failures that changed nothing.
+    repeated_failures: Option<RepeatedFailures<'m>>,
+    /// Whether replicas may repeat a failure instead of being simulated (off only in the test
+    /// that shows the shortcut changes nothing).
+    repeat_failures: bool,
 }
 
 const TUNNEL_KINDS: [TunnelKind; 5] = [
@@ -840,6 +894,14 @@ impl<'m> Driver<'m> {
             self.push_pod(|| pod_record(pod, node, AddressSource::None, explanation.into()));
             return;
         }
+        if let Some(failure) = self.repeats_failure(pod, node) {
+            self.report_failure(pod, node, AddPath::Auto, &failure);
+            self.push_pod(|| {
+                let explanation = format!("stays in ContainerCreating: {}", failure.message);
+                pod_record(pod, node, AddressSource::None, explanation)
+            });
+            return;
+        }
         let container_id = concat(&[pod.namespace, "-", &pod.name]);
         let namespace_labels = if self.settings.policy_type == "k8s" {
             let model = self.model;
@@ -860,8 +922,17 @@ impl<'m> Driver<'m> {
             annotation_problems: &pod.ipam.1,
             namespace_labels,
         };
+        let writes = self.ipam.writes();
         let outcome = cni::add(&mut self.ipam, &self.settings, &request);
         if let Some(failure) = &outcome.failure {
+            // Only the automatic path qualifies: a static request names its address, and the
+            // limit-per-handle messages name the pod's handle.
+            if pod.workload.is_some()
+                && outcome.path == AddPath::Auto
+                && self.ipam.writes() == writes
+            {
+                self.remember_failure(pod, node, failure);
+            }
             self.report_failure(pod, node, outcome.path, failure);
             self.push_pod(|| {
                 let explanation = format!("stays in ContainerCreating: {}", failure.message);
@@ -913,6 +984,41 @@ impl<'m> Driver<'m> {
                     .into();
         }
         self.simulation.pods.push(allocation);
+    }
+
+    /// The failure this replica repeats without being simulated, if any (see
+    /// [`RepeatedFailures`]).
+    fn repeats_failure(&self, pod: &PodToCreate<'m>, node: &str) -> Option<AddFailure> {
+        let known = self.repeated_failures.as_ref()?;
+        if !self.repeat_failures
+            || pod.workload.is_none()
+            || !std::ptr::eq(known.template, pod.origin)
+            || known.writes != self.ipam.writes()
+        {
+            return None;
+        }
+        let failure = known.by_node.get(node)?;
+        #[cfg(test)]
+        tests::REPEATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(failure.clone())
+    }
+
+    /// Records a replica's failure that changed nothing (see [`RepeatedFailures`]).
+    fn remember_failure(&mut self, pod: &PodToCreate<'m>, node: &str, failure: &AddFailure) {
+        let writes = self.ipam.writes();
+        let known = self
+            .repeated_failures
+            .get_or_insert_with(|| RepeatedFailures {
+                template: pod.origin,
+                writes,
+                by_node: FastMap::default(),
+            });
+        if !std::ptr::eq(known.template, pod.origin) || known.writes != writes {
+            known.template = pod.origin;
+            known.writes = writes;
+            known.by_node.clear();
+        }
+        known.by_node.insert(node.to_owned(), failure.clone());
     }
 
     /// Remembers who holds the addresses of the handle CNI ADD made for `container_id`. A pod
@@ -1587,4 +1693,137 @@ fn explain(
 /// pod's identity stands in for it).
 fn live_handle(pod: &PodToCreate<'_>) -> Option<String> {
     (!pod.live_ips.is_empty()).then(|| cni::handle_for(&format!("{}-{}", pod.namespace, pod.name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::path::Path;
+
+    use super::*;
+    use crate::{analyze, Source};
+
+    /// How many replicas repeated a failure instead of being simulated (all tests together).
+    pub(super) static REPEATED: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    /// Runs `text` with and without the repeated-failure shortcut, as `simulate` and as
+    /// `check` do: the shortcut must not change a single pod, block or diagnostic.
+    fn assert_shortcut_changes_nothing(name: &str, text: &str) {
+        let analysis = analyze(&[Source::new(Some(name), text)]);
+        for lean in [false, true] {
+            let fast = run_with(&analysis.documents, &analysis.model, lean, true);
+            let slow = run_with(&analysis.documents, &analysis.model, lean, false);
+            assert!(fast == slow, "{name} (lean: {lean}) differs:\n{text}");
+        }
+    }
+
+    fn yaml_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files(&path, found);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn repeating_failures_changes_nothing_for_the_fixtures_and_examples() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        yaml_files(&root.join("tests/fixtures"), &mut files);
+        yaml_files(&root.join("static/examples"), &mut files);
+        assert!(
+            files.len() > 20,
+            "fixtures not found under {}",
+            root.display()
+        );
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            assert_shortcut_changes_nothing(&file.to_string_lossy(), &text);
+        }
+    }
+
+    /// Clusters built to fail: small pools with several node selectors, reservations, strict
+    /// affinity, block caps, cooldowns, Windows nodes, templates pinned and spread round-robin,
+    /// DaemonSets, and pods between the replicas that change the state.
+    #[test]
+    fn repeating_failures_changes_nothing_for_exhausted_clusters() {
+        for case in 0..160u32 {
+            // A fixed, well-mixed choice per case and question.
+            let pick = |n: u32, salt: u32| {
+                let h = (u64::from(case) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                    ^ u64::from(salt).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+                ((h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) >> 32) as u32 % n
+            };
+            let mut text = String::new();
+            let strict = pick(2, 1) == 0;
+            let _ = write!(
+                text,
+                "apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata:\n  name: default\nspec:\n  strictAffinity: {strict}\n  maxBlocksPerHost: {}\n",
+                if strict { pick(3, 2) } else { 0 }
+            );
+            let block = 28 + pick(3, 3);
+            let _ = write!(
+                text,
+                "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: a\nspec:\n  cidr: 10.0.0.0/{}\n  blockSize: {block}\n  ipipMode: {}\n  nodeSelector: {}\n",
+                26 + pick(2, 4),
+                ["Never", "Always"][pick(2, 5) as usize],
+                ["all()", "zone == 'a'", "!all()"][pick(3, 6) as usize]
+            );
+            if pick(2, 7) == 0 {
+                let _ = write!(
+                    text,
+                    "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: b\nspec:\n  cidr: 10.1.0.0/28\n  blockSize: 30\n  nodeSelector: zone == 'b'\n"
+                );
+            }
+            if pick(2, 8) == 0 {
+                let _ = write!(
+                    text,
+                    "---\napiVersion: projectcalico.org/v3\nkind: IPReservation\nmetadata:\n  name: r\nspec:\n  reservedCIDRs: [10.0.0.{}/29]\n",
+                    8 * pick(4, 9)
+                );
+            }
+            let nodes = 1 + pick(3, 10);
+            for n in 0..nodes {
+                let windows = if pick(4, 11) == n {
+                    "\n  labels:\n    kubernetes.io/os: windows"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    text,
+                    "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: n{n}{windows}\n  labels:\n    zone: {}\n",
+                    ["a", "b"][(n % 2) as usize]
+                );
+            }
+            for w in 0..1 + pick(3, 12) {
+                let pinned = if pick(2, 13 + w) == 0 {
+                    format!("\n      nodeName: n{}", w % nodes)
+                } else {
+                    String::new()
+                };
+                let kind = ["Deployment", "StatefulSet", "DaemonSet"][pick(3, 14 + w) as usize];
+                let _ = write!(
+                    text,
+                    "---\napiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: w{w}\n  namespace: default\nspec:\n  replicas: {}\n  template:\n    spec:{pinned}\n      containers: [{{name: c, image: i}}]\n",
+                    20 + 15 * pick(4, 15 + w)
+                );
+                if pick(3, 16 + w) == 0 {
+                    let _ = write!(
+                        text,
+                        "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: single{w}\n  namespace: default\nspec:\n  nodeName: n0\n  containers: [{{name: c, image: i}}]\n"
+                    );
+                }
+            }
+            assert_shortcut_changes_nothing(&format!("case {case}"), &text);
+        }
+        let repeated = REPEATED.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            repeated > 1_000,
+            "the shortcut was taken only {repeated} times"
+        );
+    }
 }

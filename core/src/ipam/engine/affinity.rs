@@ -10,6 +10,7 @@ impl Ipam {
         cidr: &IpNet,
         host: &str,
     ) -> Result<(Vec<IpNet>, Vec<IpNet>), IpamError> {
+        self.writes += 1;
         let cidr = cidr.trunc();
         let pool = self
             .pools
@@ -63,6 +64,7 @@ impl Ipam {
         host: &str,
         require_empty: bool,
     ) -> Result<(), IpamError> {
+        self.writes += 1;
         let Some(block) = self.blocks.get_mut(cidr) else {
             self.affinities.remove(&affinity_key(host, cidr));
             return Err(IpamError::does_not_exist(
@@ -107,6 +109,7 @@ impl Ipam {
         host: &str,
         require_empty: bool,
     ) -> Result<(), IpamError> {
+        self.writes += 1;
         let cidr = cidr.trunc();
         let pool = self
             .enabled_pool_for_ip(&cidr.network())
@@ -149,6 +152,7 @@ impl Ipam {
         cidr: &IpNet,
         require_empty: bool,
     ) -> Result<(), IpamError> {
+        self.writes += 1;
         let owner = self
             .blocks
             .get(cidr)
@@ -168,6 +172,7 @@ impl Ipam {
         host: &str,
         require_empty: bool,
     ) -> Result<(), IpamError> {
+        self.writes += 1;
         let cidrs: Vec<IpNet> = self
             .list_affinities(Some(host), None, None)
             .into_iter()
@@ -187,6 +192,7 @@ impl Ipam {
     /// `ReleasePoolAffinities`: strips every affinity inside `cidr`; empty blocks are deleted,
     /// others keep their allocations unaffine.
     pub fn release_pool_affinities(&mut self, cidr: &IpNet) -> Result<(), IpamError> {
+        self.writes += 1;
         let cidr = cidr.trunc();
         let records: Vec<(String, IpNet)> = self
             .affinities
@@ -220,6 +226,7 @@ impl Ipam {
 
     /// `RemoveIPAMHost`: releases all the host's affinities (non-empty blocks become unaffine).
     pub fn remove_ipam_host(&mut self, host: &str) -> Result<(), IpamError> {
+        self.writes += 1;
         self.release_host_affinities(host, false)
     }
 }

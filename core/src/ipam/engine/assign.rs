@@ -48,6 +48,7 @@ impl Ipam {
             .ok_or_else(|| IpamError::other(format!("block {cidr} does not exist")))?;
         block.assign(check.as_deref(), &ip, args.handle.as_ref(), &args.attrs)?;
         block.bump_sequence_number();
+        self.writes += 1;
         self.increment_handle(args.handle.as_ref(), cidr, 1);
         Ok(())
     }

@@ -221,6 +221,7 @@ impl Ipam {
         )?;
         if !ips.is_empty() {
             block.bump_sequence_number();
+            self.writes += 1;
         }
         self.increment_handle(args.handle.as_ref(), *cidr, ips.len());
         Ok(ips)
@@ -289,6 +290,7 @@ impl Ipam {
     }
 
     fn confirm_affinity(&mut self, host: &str, cidr: &IpNet) {
+        self.writes += 1;
         if let Some(record) = self.affinities.get_mut(&affinity_key(host, cidr)) {
             record.state = AffinityState::Confirmed;
         }
@@ -396,6 +398,7 @@ impl Ipam {
         &mut self,
         args: &EnsureBlockArgs,
     ) -> (Option<IpNet>, Option<IpNet>, Result<(), IpamError>) {
+        self.writes += 1;
         let families = [
             (Family::V4, &args.ipv4_pools, &args.host_reserved_attr_ipv4s),
             (Family::V6, &args.ipv6_pools, &args.host_reserved_attr_ipv6s),

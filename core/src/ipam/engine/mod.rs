@@ -22,8 +22,8 @@ use super::errors::{IpamError, IpamErrorKind, ERR_STRICT_AFFINITY, ERR_USE_REQUI
 use super::pool::Pool;
 use super::reservations::ReservationSet;
 use super::types::{
-    AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, EnsureBlockArgs, Handle, HandleBlocks,
-    IpamAssignments, IpamConfig, OwnerAttrs, ReleaseOutcome, AFFINITY_TYPE_HOST,
+    AffinityState, AssignIpArgs, AutoAssignArgs, BlockAffinity, EnsureBlockArgs, Handle,
+    HandleBlocks, IpamAssignments, IpamConfig, OwnerAttrs, ReleaseOutcome, AFFINITY_TYPE_HOST,
     AFFINITY_TYPE_VIRTUAL,
 };
 use crate::net::{AllowedUse, Family};
@@ -98,6 +98,8 @@ pub struct Ipam {
     /// Where each host's walk of a pool starts (a cache: the start depends only on the host and
     /// the pool's block count).
     rotation_starts: crate::ipam::walk::RotationStarts,
+    /// Counts writes to the state (see [`Ipam::writes`]).
+    writes: u64,
 }
 
 fn host_affinity(host: &str) -> String {
@@ -175,10 +177,12 @@ impl Ipam {
     }
 
     pub fn set_now(&mut self, now: i64) {
+        self.writes += 1;
         self.now = now;
     }
 
     pub fn advance_clock(&mut self, seconds: i64) {
+        self.writes += 1;
         self.now = self.now.saturating_add(seconds);
     }
 
@@ -189,11 +193,13 @@ impl Ipam {
 
     /// Replaces all pools; the order given is the accessor order.
     pub fn set_pools(&mut self, pools: Vec<Pool>) {
+        self.writes += 1;
         self.pools = pools;
     }
 
     /// Adds a pool, or replaces the one with the same network in place.
     pub fn apply_pool(&mut self, pool: Pool) {
+        self.writes += 1;
         match self.pools.iter_mut().find(|p| p.cidr == pool.cidr) {
             Some(existing) => *existing = pool,
             None => self.pools.push(pool),
@@ -202,6 +208,7 @@ impl Ipam {
 
     /// Removes the pool with this network (the object only; blocks and affinities stay).
     pub fn delete_pool(&mut self, cidr: &IpNet) -> bool {
+        self.writes += 1;
         let before = self.pools.len();
         self.pools.retain(|p| p.cidr != cidr.trunc());
         before != self.pools.len()
@@ -212,6 +219,7 @@ impl Ipam {
     }
 
     pub fn set_reservations(&mut self, reservations: ReservationSet) {
+        self.writes += 1;
         self.reservations = reservations;
     }
 
@@ -221,6 +229,7 @@ impl Ipam {
 
     /// Writes the configuration directly (as `kubectl apply` of the resource would): no checks.
     pub fn set_config(&mut self, config: IpamConfig) {
+        self.writes += 1;
         self.config = config;
     }
 
@@ -240,16 +249,19 @@ impl Ipam {
                 "MaxBlocksPerHost requires StrictAffinity to be enabled",
             ));
         }
+        self.writes += 1;
         self.config = config;
         Ok(())
     }
 
     /// Creates or updates a node's labels.
     pub fn set_node(&mut self, name: impl Into<String>, labels: Labels) {
+        self.writes += 1;
         self.nodes.insert(name.into(), labels);
     }
 
     pub fn remove_node(&mut self, name: &str) {
+        self.writes += 1;
         self.nodes.remove(name);
     }
 
@@ -287,12 +299,14 @@ impl Ipam {
 
     /// Imports a block as written directly to the datastore (replacing one with the same CIDR).
     pub fn insert_block(&mut self, block: Block) {
+        self.writes += 1;
         self.cooldowns_possible = true;
         self.blocks.insert(block.cidr(), block);
     }
 
     /// Imports a block-affinity record as written directly to the datastore.
     pub fn insert_affinity(&mut self, affinity: BlockAffinity) {
+        self.writes += 1;
         self.affinities
             .insert(affinity_key(&affinity.host, &affinity.cidr), affinity);
     }
@@ -355,6 +369,14 @@ impl Ipam {
             .collect()
     }
 
+    /// How many writes the state has seen. Reading does not count, nor does the collection of
+    /// expired cooldowns that every read of a block applies (it gives the same result however
+    /// often it runs at one time): a request that leaves the count unchanged left the state as it
+    /// found it, so the same request again has the same outcome.
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
     /// Makes room in the handle index for `additional` more handles (a run that knows how many
     /// pods it will create grows the index once instead of rehashing it as it doubles).
     pub fn reserve_handles(&mut self, additional: usize) {
@@ -370,6 +392,7 @@ impl Ipam {
 
     fn increment_handle(&mut self, handle: Option<&Handle>, cidr: IpNet, count: usize) {
         if let (Some(handle), true) = (handle, count > 0) {
+            self.writes += 1;
             match self.handles.get_mut(handle.as_ref()) {
                 Some(blocks) => blocks.add(cidr, count),
                 None => {
@@ -382,6 +405,7 @@ impl Ipam {
     }
 
     fn decrement_handle(&mut self, handle: &str, cidr: IpNet, count: usize) {
+        self.writes += 1;
         let Some(blocks) = self.handles.get_mut(handle) else {
             return;
         };
@@ -399,6 +423,7 @@ impl Ipam {
         host: &str,
         reserved: Option<&HostReservedAttr>,
     ) -> Result<(), IpamError> {
+        self.writes += 1;
         let mut block = Block::new(cidr, reserved)
             .ok_or_else(|| IpamError::other(format!("cannot create block {cidr}")))?;
         block.affinity = Some(owner_affinity(kind, host));
@@ -416,6 +441,7 @@ impl Ipam {
 
     /// Creates (or confirms) the affinity record of a block that is already this owner's.
     fn ensure_affinity_record(&mut self, kind: &str, host: &str, cidr: &IpNet) {
+        self.writes += 1;
         self.affinities
             .entry(affinity_key(host, cidr))
             .or_insert_with(|| BlockAffinity {

@@ -45,6 +45,10 @@ impl Ipam {
         let now = self.now;
         let cooldown = self.cooldown();
         self.cooldowns_possible = true;
+        if !self.blocks.contains_key(cidr) {
+            return Ok(None);
+        }
+        self.writes += 1;
         let Some(block) = self.load_block(cidr) else {
             return Ok(None);
         };
@@ -66,6 +70,7 @@ impl Ipam {
             ));
         };
         let cidrs: Vec<IpNet> = blocks.cidrs().collect();
+        self.writes += 1;
         let now = self.now;
         let cooldown = self.cooldown();
         let mut released = 0usize;
@@ -137,6 +142,9 @@ impl Ipam {
             IpamError::does_not_exist(format!("BlockKey(cidr={cidr})"), "block not found")
         })?;
         let attr = block.attributes_for_ip(&ip)?;
-        Ok((attr.active_owner_attrs.clone(), attr.handle_id.as_deref().map(str::to_owned)))
+        Ok((
+            attr.active_owner_attrs.clone(),
+            attr.handle_id.as_deref().map(str::to_owned),
+        ))
     }
 }
