@@ -22,6 +22,12 @@ const policy = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
-html = html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${policy}" />`);
+// The policy goes first in the head, before any script. Trunk's minified HTML (release builds)
+// omits the optional `<head>` tag, so the meta then follows the `<html>` tag.
+const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}" />`;
+html = /<head>/.test(html)
+  ? html.replace('<head>', `<head>\n    ${meta}`)
+  : html.replace(/<html[^>]*>/, (tag) => `${tag}${meta}`);
+if (!html.includes(meta)) throw new Error(`csp: found no <head> or <html> tag in ${file}`);
 await writeFile(file, html);
 console.log(`csp: sealed ${file} (${hashes.length} inline script${hashes.length === 1 ? '' : 's'} allowed by hash)`);

@@ -15,3 +15,8 @@ if [[ ! -d tests/e2e/node_modules/playwright-core ]]; then
 fi
 # Registry access happens here only; every later build runs offline.
 cargo fetch --locked >/dev/null 2>&1 || cargo fetch
+# The crates std itself depends on, for the site's std built from source (wasm-run adds
+# -Zbuild-std when the toolchain has its sources; otherwise this repeats the fetch above). A
+# failure is reported, not fatal: a toolchain's std sources may bring these crates along.
+"${WASM_TOOLS_DIR:-/opt/wasm-tools}/bin/wasm-run" cargo fetch --target wasm32-unknown-unknown >/dev/null \
+  || echo "setup: could not fetch the crates std depends on; an offline site build may fail" >&2

@@ -17,7 +17,8 @@ self.addEventListener('install', (event) => {
       const html = await page.clone().text();
       await cache.put(SCOPE, page);
       const assets = new Set();
-      for (const [, path] of html.matchAll(/["']([^"'\s]+\.(?:js|wasm|css))["']/g)) {
+      // Quoted, or unquoted as in Trunk's minified release HTML (`href=/style-….css`).
+      for (const [, path] of html.matchAll(/["'=]([^"'\s>=]+\.(?:js|wasm|css))(?=["'\s>])/g)) {
         const url = new URL(path, SCOPE);
         if (url.origin === self.location.origin) assets.add(url.href);
       }

@@ -5,7 +5,8 @@
 # way.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/target/release"
+# cargo's target directory, which CARGO_TARGET_DIR may move (as the Makefile allows).
+bin="${CARGO_TARGET_DIR:-$root/target}/release"
 [[ -x $bin/ipam-planner ]] || { echo "build the CLI first: cargo build --release --bins" >&2; exit 2; }
 export PATH="$bin:$PATH"
 work=$(mktemp -d)

@@ -521,20 +521,41 @@ What changed (behaviour identical: goldens and the conformance corpus unchanged)
 
 ## The site's size
 
-`make dist` (Trunk, `wasm-opt -Oz`): the wasm is 328 KB gzipped (325 KB before this work; the
-`web` profile keeps the site's code at `opt-level = \"z\"` while native code moved to 3), the JS
-glue 7 KB and the CSS 4 KB: 339 KB in all against the 300 KB target, so **not met** (gap
-≈ 40 KB, 12 %). Of the optimised wasm, code is 271 KB gzipped and data (strings, tables) 58 KB.
-Before optimisation the code splits roughly into the engine (~390 KB raw: simulate, validate,
-ipam, model, selector), Rust's core/alloc/std (~180 KB: collections, formatting, float
-printing ~16 KB), Yew and the page's components (~170 KB), saphyr-parser (41 KB), js-sys and
-wasm-bindgen (45 KB), serde_json (17 KB) and miniz_oxide for share links (12 KB). Tried without
-gain: `wasm-opt -Oz --converge` (−0.3 KB), `-Oz` twice, `--gufa-optimizing`, `--flatten
---rereloop` (−1.3 KB), explicit feature flags and `-Os` (+). (The JS API now hands reports over as the
-CLI's JSON text and `JSON.parse` instead of serde-wasm-bindgen: +0.1 KB, but a 10 k-pod
-`simulate` in the page went from 121 to 69 ms.) Reaching 300 KB needs
-removing code rather than flags: e.g. `-Zbuild-std` with `panic_immediate_abort` (nightly and
-the std sources, not available offline here), or loading the engine's rarely used paths lazily.
+`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 364.1 KB, the JS
+glue 6.9 KB and the CSS 4.1 KB: 375.0 KB in all against the 300 KB target, so **not met** (gap
+75 KB, 20 %). Before this work the same site was 424.6 KB (wasm 412.3 KB, JS 7.5 KB, CSS
+4.9 KB; the engine and the page had grown since the 339 KB measured earlier). What took it down:
+
+- std built from source with the site (`-Zbuild-std` from the toolchain's `rust-src`, added by
+  `wasm-run`; `RUSTC_BOOTSTRAP=1` lets stable Rust take the unstable flags, as the Debian
+  fallback always did) with panics that abort at once (`panic = \"immediate-abort\"`, for the
+  `web` profile only): −28 KB. A panic in the page now traps without a message; the page shows
+  a notice (reload; the text is kept), and a debug build (`trunk serve`) keeps the message.
+- std's `optimize_for_size` algorithms (sorting, formatting): −19 KB more with std at
+  `opt-level = \"z\"`, but a 10 k-pod plan then ran about 30 % slower (3.2× native). With std's
+  own crates kept at opt-level 3 (`.cargo/config.toml`) the page is as fast as before and the
+  two steps together save 40 KB.
+- The page's one-decimal widths and shares printed from the float's bits (exact, ties to even,
+  as `{:.1}`) instead of std's float formatting: −6 KB. `wasm-opt --low-memory-unused`
+  (Rust's stack starts at 1 MiB, so the first KiB is never addressed): −2.5 KB. Trunk's CSS
+  minification: −0.8 KB; the JS glue lost 0.6 KB with the panic hook's imports.
+
+Tried without adopting: nightly 1.97 instead of stable 1.95 (−5 KB more, for a toolchain that
+changes daily), `-Zlocation-detail=none` (−0.3 KB), `wasm-opt --converge` (−0.1 KB), `-Os`
+(±0), std at `opt-level = \"s\"` (no speed back), `wasm-opt -tnh` (−0.4 KB, unsound once panics
+are traps), `-Zinline-mir=no` and `-Zmir-opt-level=1` (±0), and the capacity form's repeated
+fields as one helper function each (+0.1 KB: LLVM already shares what it can). Timing (the same loaded machine, runs interleaved, best of 5): a 10 k-pod
+`simulate` in the page 69.6 ms against 67.0 ms before, `check` 40.3 ms against 41.5 ms, that is
+2.6× and 2.3× the native 27.0 and 17.4 ms.
+
+Where the rest is: code is about 764 KB raw (≈ 310 KB gzipped) and data 117 KB (55 KB gzipped:
+messages, examples, tables). Of the code, the engine's allocator and simulation are 18 %, the
+rest of the core (validation, model, review, generators, lifecycle, selectors) 25 %, the
+page's views 16 % and its other code 4 %, Yew 13 %, std 10 %, saphyr-parser 5 %, serde_json
+3 %, wasm-bindgen and js-sys 2 % and miniz_oxide 1 %. Reaching 300 KB means removing a fifth of
+that, not flags: e.g. views that build less code per element (Yew's `html!` expands every
+element and attribute into its own construction code; the capacity form alone is 25 KB raw), or
+the generators and the review (about 60 KB raw) in a second wasm loaded on first use.
 
 What is left: per pod the engine still makes about 15 heap allocations (the handle, the block
 attribute's owner map, the handle index, the pod's record and strings), which the public types

@@ -97,3 +97,24 @@ test('the keyboard reaches the controls, with a visible focus ring', async () =>
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('an aborted panic shows a notice instead of a silently dead page', async () => {
+  const { context, page, problems } = await env.openPage();
+  await page.locator('[data-testid="resource"]').first().waitFor();
+  const notice = page.locator('[data-testid="abort-notice"]');
+  // The release build's panics abort at once: the browser throws a WebAssembly.RuntimeError out
+  // of the event (or promise) that hit the bug. Other errors are not the planner's to report.
+  await page.evaluate(() => setTimeout(() => { throw new TypeError('not ours'); }));
+  await page.waitForTimeout(100);
+  assert.equal(await notice.count(), 0);
+  await page.evaluate(() => {
+    Promise.reject(new WebAssembly.RuntimeError('unreachable'));
+  });
+  await notice.waitFor();
+  await page.evaluate(() => setTimeout(() => { throw new WebAssembly.RuntimeError('unreachable'); }));
+  await page.waitForTimeout(100);
+  assert.equal(await notice.count(), 1);
+  assert.match(await notice.textContent(), /internal error \(a bug\).*reload the page/);
+  assert.deepEqual(problems, ['page error: not ours', 'page error: unreachable', 'page error: unreachable']);
+  await context.close();
+});

@@ -19,7 +19,8 @@ const schema = JSON.parse(
 const ajv = new Ajv({ schemaId: 'auto', allErrors: true });
 ajv.addMetaSchema(require('ajv/lib/refs/json-schema-draft-04.json'));
 const validate = ajv.compile(schema);
-const planner = join(root, 'target', 'release', 'ipam-planner');
+// Where `make test-e2e` built it: cargo's target directory, which CARGO_TARGET_DIR may move.
+const planner = join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'release', 'ipam-planner');
 
 function sarif(...paths) {
   try {

@@ -17,8 +17,48 @@ mod text;
 use wasm_bindgen::prelude::*;
 
 fn main() {
+    report_aborts();
     register_service_worker();
     yew::Renderer::<app::App>::new().render();
+}
+
+/// The notice shown once the page has hit a bug; it names no cause because an aborted panic
+/// carries none.
+const ABORT_NOTICE: &str = "<p id=\"abort-notice\" class=\"abort-notice\" role=\"alert\" \
+    data-testid=\"abort-notice\">The planner stopped on an internal error (a bug). Your text is \
+    kept in this browser: reload the page to continue.</p>";
+
+/// The release site's panics abort at once, without a message (std built with
+/// `panic = "immediate-abort"`; see scripts/setup-toolchain.sh): the browser throws a
+/// `WebAssembly.RuntimeError` out of the event or promise that hit the bug, and the page would
+/// silently stop responding. These listeners make that visible instead. They only add a notice
+/// to the DOM, since the app's own state may be half updated.
+fn report_aborts() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let listener = Closure::<dyn Fn(JsValue)>::new(|event: JsValue| {
+        // `error` on an ErrorEvent, `reason` on a PromiseRejectionEvent (spawned futures).
+        let error = ["error", "reason"]
+            .iter()
+            .filter_map(|key| js_sys::Reflect::get(&event, &JsValue::from_str(key)).ok())
+            .find(|value| !value.is_undefined());
+        let aborted =
+            error.is_some_and(|e| e.is_instance_of::<js_sys::WebAssembly::RuntimeError>());
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if !aborted || document.get_element_by_id("abort-notice").is_some() {
+            return;
+        }
+        if let Some(body) = document.body() {
+            let _ = body.insert_adjacent_html("afterbegin", ABORT_NOTICE);
+        }
+    });
+    for kind in ["error", "unhandledrejection"] {
+        let _ = window.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+    }
+    listener.forget();
 }
 
 /// Registers `sw.js` (static/sw.js), which keeps the site working offline after a first visit.

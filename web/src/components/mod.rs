@@ -96,6 +96,102 @@ pub fn percent(part: u128, whole: u128) -> String {
     } else if part < whole && p >= 99.95 {
         ">99.9%".to_owned()
     } else {
-        format!("{p:.1}%")
+        format!("{}%", one_decimal(p))
+    }
+}
+
+/// What `format!("{x:.1}")` prints for a finite `x` in `0 .. 2^120` (the page's widths and
+/// shares: never negative, at most 1000), without std's float formatting: that code is about 11 KB of the
+/// site's wasm and these are its only uses. Like std, it rounds the exact binary value of `x`
+/// and breaks exact ties to even.
+pub fn one_decimal(x: f64) -> String {
+    show_tenths(tenths(x))
+}
+
+/// A count of tenths with one decimal, as `{:.1}` prints it: `123` is "12.3".
+pub fn show_tenths(tenths: u128) -> String {
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+/// `x × 10` rounded to an integer, ties to even, computed exactly from the bits of `x`.
+pub fn tenths(x: f64) -> u128 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = u128::from(bits & ((1 << 52) - 1));
+    // x = mantissa × 2^power, exactly.
+    let (mantissa, power) = match exponent {
+        0 => (fraction, -1074),
+        _ => (fraction | 1 << 52, exponent - 1075),
+    };
+    if power >= 0 {
+        // An integer (at least 2^52): no fraction to round. Saturates far beyond the stated range.
+        return (x as u128).saturating_mul(10);
+    }
+    let shift = power.unsigned_abs();
+    if shift > 120 {
+        // x × 10 < 2^57 × 2^-121: far below one half.
+        return 0;
+    }
+    let scaled = mantissa * 10;
+    let (whole, rest, half) = (
+        scaled >> shift,
+        scaled & ((1 << shift) - 1),
+        1u128 << (shift - 1),
+    );
+    whole + u128::from(rest > half || (rest == half && whole % 2 == 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `one_decimal` must print exactly what std's `{:.1}` prints.
+    fn check(x: f64) {
+        assert_eq!(one_decimal(x), format!("{x:.1}"), "{x:e}");
+    }
+
+    #[test]
+    fn one_decimal_matches_std() {
+        // Exact ties (to even), values just beside them, tiny and huge values, subnormals.
+        for x in [
+            0.0,
+            0.05,
+            0.25,
+            0.75,
+            0.125,
+            0.375,
+            2.5,
+            12.25,
+            12.75,
+            99.95,
+            999.95,
+            1000.0,
+            4.0,
+            1e-300,
+            5e-324,
+            0.049_999_999,
+            4_503_599_627_370_495.5,
+            9.007_199_254_740_993e15,
+            1e20,
+            1.0e36,
+        ] {
+            check(x);
+            check(f64::from_bits(x.to_bits() + 1));
+            if x > 0.0 {
+                check(f64::from_bits(x.to_bits() - 1));
+            }
+        }
+        // Every share the page computes for small pools, and a sweep of bit patterns.
+        for whole in 1..300u32 {
+            for part in 0..=whole {
+                check(f64::from(part) / f64::from(whole) * 100.0);
+                check((f64::from(part) / f64::from(whole) * 1000.0).max(4.0));
+            }
+        }
+        let mut bits = 0x3f00_0000_0000_0000u64;
+        while bits < 0x4130_0000_0000_0000 {
+            check(f64::from_bits(bits));
+            bits += 0x0000_1234_5678_9abd;
+        }
     }
 }

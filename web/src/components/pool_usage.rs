@@ -7,7 +7,7 @@ use std::rc::Rc;
 use ipam_core::simulate::PoolUsage;
 use yew::prelude::*;
 
-use super::{count, percent};
+use super::{count, percent, show_tenths, tenths};
 use crate::state::Plan;
 
 #[derive(Properties, PartialEq)]
@@ -30,15 +30,21 @@ pub fn pool_usage_list(props: &PoolUsageListProps) -> Html {
     }
 }
 
-/// Width in the bar's 1000-unit view box.
-fn width(part: u128, whole: u128) -> String {
+/// Width in the bar's 1000-unit view box, and where a bar of that width ends when it is drawn
+/// from the right edge (1000 minus the width as printed).
+fn width(part: u128, whole: u128) -> (String, String) {
     if whole == 0 {
-        return "0".to_owned();
+        return ("0".to_owned(), "1000.0".to_owned());
     }
     let w = (part as f64 / whole as f64 * 1000.0).clamp(0.0, 1000.0);
     // A non-zero share stays visible.
     let w = if part > 0 { w.max(4.0) } else { w };
-    format!("{w:.1}")
+    // The width as printed, in tenths (at most 10 000): the rest of the bar is exact in tenths.
+    let printed = tenths(w);
+    (
+        show_tenths(printed),
+        show_tenths(10_000u128.saturating_sub(printed)),
+    )
 }
 
 /// ` (2^n)` after capacities too long to read at a glance.
@@ -51,9 +57,8 @@ fn power_of_two(n: u128) -> String {
 }
 
 fn view_pool(p: &PoolUsage) -> Html {
-    let in_use = width(p.in_use, p.capacity);
-    let reserved = width(p.reserved, p.capacity);
-    let reserved_x = format!("{:.1}", 1000.0 - reserved.parse::<f64>().unwrap_or(0.0));
+    let (in_use, _) = width(p.in_use, p.capacity);
+    let (reserved, reserved_x) = width(p.reserved, p.capacity);
     let label = format!(
         "{}: {} of {} addresses in use, {} reserved, {} available",
         p.name,
