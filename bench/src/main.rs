@@ -521,10 +521,10 @@ What changed (behaviour identical: goldens and the conformance corpus unchanged)
 
 ## The site's size
 
-`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 334.4 KB, the JS
-glue 6.9 KB and the CSS 4.1 KB: 345.4 KB in all against the 300 KB target, so **not met** (gap
-45 KB, 13 %). The flag-level work below took the site from 424.6 KB (wasm 412.3 KB, JS 7.5 KB,
-CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 29.4 KB more, all from the wasm
+`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 330.4 KB, the JS
+glue 6.9 KB and the CSS 4.1 KB: 341.4 KB in all against the 300 KB target, so **not met** (gap
+41 KB, 12 %). The flag-level work below took the site from 424.6 KB (wasm 412.3 KB, JS 7.5 KB,
+CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 33.4 KB more, all from the wasm
 (measured with `twiggy top`/`monos` on a build that keeps names; each step its own commit):
 
 - Scalar types in the YAML tree (`as_str`, `type_name`) decided by the float syntax alone
@@ -534,11 +534,12 @@ CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 29.4 KB more, a
 - Annotation keys lower-cased for the key checks without std's Unicode case tables
   (`validate::metadata::lowercase_key`: ASCII lower-cased, other characters as filler of their
   lower case's byte length; a test compares it with `to_lowercase` over every character): −8.0 KB.
-- Share links written by a small DEFLATE compressor of the page's own (`web/src/deflate.rs`:
-  hash-chain matches, fixed Huffman codes) instead of miniz_oxide's; links are still `v1:`/`v2:`
-  raw DEFLATE, and reading keeps miniz_oxide's inflater, so every older link opens (tested):
-  −6.0 KB. The links are about 20 % longer (the healthy example: 691 compressed bytes against
-  570).
+- Share links written and read by the page's own raw DEFLATE (`web/src/deflate.rs`: hash-chain
+  matches in one block with the fixed Huffman codes, and an inflater for every block type)
+  instead of miniz_oxide, now a test dependency only: −6.0 KB for the compressor and −4.0 KB for
+  the inflater. Links are still `v1:`/`v2:` raw DEFLATE and every older link opens (tested
+  against miniz_oxide's output); new links are about 20 % longer (the healthy example: 691
+  compressed bytes against 570).
 - `class` attributes joined by a helper instead of Yew's `classes!`, which builds an `IndexSet`
   per element: −1.0 KB.
 
@@ -566,7 +567,7 @@ fields as one helper function each (+0.1 KB: LLVM already shares what it can). T
 `simulate` in the page 69.6 ms against 67.0 ms before, `check` 40.3 ms against 41.5 ms, that is
 2.6× and 2.3× the native 27.0 and 17.4 ms.
 
-Where the rest is (after the cuts): code is about 746 KB raw and data 90 KB. By crate: the
+Where the rest is (after the cuts): code is about 739 KB raw and data 89 KB. By crate: the
 core outside the allocator and simulation 21 %, the page's views (Yew `html!` expansions) 19 %,
 the allocator and simulation 14 %, alloc and core 17 % (much of it their generic code for the
 others: B-tree maps alone are 56 KB raw, mostly the engine's `String`/`IpNet`-keyed maps), Yew
@@ -578,8 +579,7 @@ removable without changing behaviour or another owner's code: Go's `math/rand` s
 gzipped), str's `Debug` for
 annotation entries in messages (`model/annotations.rs`; std's printable and grapheme tables and
 escaping, about 3 KB gzipped; a copy would differ for unprintable characters), serde_json's
-float parsing for annotation and CNI JSON (its power-of-ten table is 2.5 KB gzipped) and
-miniz_oxide's inflater (7.6 KB raw) for reading links. Reaching 300 KB needs views that build
+float parsing for annotation and CNI JSON (its power-of-ten table is 2.5 KB gzipped). Reaching 300 KB needs views that build
 less code per element or the generators and the review (about 60 KB raw) in a second wasm
 loaded on first use.
 
