@@ -561,10 +561,29 @@ pods had become the cost (the kernel zeroing fresh pages was over half of the ru
 
 ## The site's size
 
-`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 364.1 KB, the JS
-glue 6.9 KB and the CSS 4.1 KB: 375.0 KB in all against the 300 KB target, so **not met** (gap
-75 KB, 20 %). Before this work the same site was 424.6 KB (wasm 412.3 KB, JS 7.5 KB, CSS
-4.9 KB; the engine and the page had grown since the 339 KB measured earlier). What took it down:
+`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 330.4 KB, the JS
+glue 6.9 KB and the CSS 4.1 KB: 341.4 KB in all against the 300 KB target, so **not met** (gap
+41 KB, 12 %). The flag-level work below took the site from 424.6 KB (wasm 412.3 KB, JS 7.5 KB,
+CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 33.4 KB more, all from the wasm
+(measured with `twiggy top`/`monos` on a build that keeps names; each step its own commit):
+
+- Scalar types in the YAML tree (`as_str`, `type_name`) decided by the float syntax alone
+  (`yaml::is_float`, tested against `parse_float`); only `to_json`, which the page never calls,
+  converts. The site no longer carries std's float parser and its power-of-five tables:
+  −14.4 KB.
+- Annotation keys lower-cased for the key checks without std's Unicode case tables
+  (`validate::metadata::lowercase_key`: ASCII lower-cased, other characters as filler of their
+  lower case's byte length; a test compares it with `to_lowercase` over every character): −8.0 KB.
+- Share links written and read by the page's own raw DEFLATE (`web/src/deflate.rs`: hash-chain
+  matches in one block with the fixed Huffman codes, and an inflater for every block type)
+  instead of miniz_oxide, now a test dependency only: −6.0 KB for the compressor and −4.0 KB for
+  the inflater. Links are still `v1:`/`v2:` raw DEFLATE and every older link opens (tested
+  against miniz_oxide's output); new links are about 20 % longer (the healthy example: 691
+  compressed bytes against 570).
+- `class` attributes joined by a helper instead of Yew's `classes!`, which builds an `IndexSet`
+  per element: −1.0 KB.
+
+The flag-level steps:
 
 - std built from source with the site (`-Zbuild-std` from the toolchain's `rust-src`, added by
   `wasm-run`; `RUSTC_BOOTSTRAP=1` lets stable Rust take the unstable flags, as the Debian
@@ -586,16 +605,24 @@ changes daily), `-Zlocation-detail=none` (−0.3 KB), `wasm-opt --converge` (−
 are traps), `-Zinline-mir=no` and `-Zmir-opt-level=1` (±0), and the capacity form's repeated
 fields as one helper function each (+0.1 KB: LLVM already shares what it can). Timing (the same loaded machine, runs interleaved, best of 5): a 10 k-pod
 `simulate` in the page 69.6 ms against 67.0 ms before, `check` 40.3 ms against 41.5 ms, that is
-2.6× and 2.3× the native 27.0 and 17.4 ms.
+2.6× and 2.3× the native 27.0 and 17.4 ms. After the code cuts (`make test-e2e`, same loaded
+machine): `simulate` 54.7 ms and `check` 26.7 ms (best), 2.0× and 1.5× native.
 
-Where the rest is: code is about 764 KB raw (≈ 310 KB gzipped) and data 117 KB (55 KB gzipped:
-messages, examples, tables). Of the code, the engine's allocator and simulation are 18 %, the
-rest of the core (validation, model, review, generators, lifecycle, selectors) 25 %, the
-page's views 16 % and its other code 4 %, Yew 13 %, std 10 %, saphyr-parser 5 %, serde_json
-3 %, wasm-bindgen and js-sys 2 % and miniz_oxide 1 %. Reaching 300 KB means removing a fifth of
-that, not flags: e.g. views that build less code per element (Yew's `html!` expands every
-element and attribute into its own construction code; the capacity form alone is 25 KB raw), or
-the generators and the review (about 60 KB raw) in a second wasm loaded on first use.
+Where the rest is (after the cuts): code is about 739 KB raw and data 89 KB. By crate: the
+core outside the allocator and simulation 21 %, the page's views (Yew `html!` expansions) 19 %,
+the allocator and simulation 14 %, alloc and core 17 % (much of it their generic code for the
+others: B-tree maps alone are 56 KB raw, mostly the engine's `String`/`IpNet`-keyed maps), Yew
+6 %, saphyr-parser 5 %, the page's other code 4 %, serde_json 2 %, hashbrown 2 %. The largest
+single functions are the capacity form's view (25 KB raw), the review (21 KB), the generators
+(19 KB), the app's view (13 KB) and the static IP form's view (11 KB). Measured but not
+removable without changing behaviour or another owner's code: Go's `math/rand` seed table
+(`core/src/gorand`, for the allocator's block rotation; 4.8 KB of random data, as large
+gzipped), str's `Debug` for
+annotation entries in messages (`model/annotations.rs`; std's printable and grapheme tables and
+escaping, about 3 KB gzipped; a copy would differ for unprintable characters), serde_json's
+float parsing for annotation and CNI JSON (its power-of-ten table is 2.5 KB gzipped). Reaching 300 KB needs views that build
+less code per element or the generators and the review (about 60 KB raw) in a second wasm
+loaded on first use.
 
 What is left: the planner replays Calico's AutoAssign for every pod (the host's affinity
 records, the candidate pools, the affine blocks in datastore order, the block's free queue, the

@@ -86,7 +86,7 @@ impl Node {
                 if !is_null_text(&s.text)
                     && parse_bool(&s.text).is_none()
                     && parse_int(&s.text).is_none()
-                    && parse_float(&s.text).is_none() =>
+                    && !is_float(&s.text) =>
             {
                 Some(&s.text)
             }
@@ -138,7 +138,7 @@ impl Node {
             Value::Scalar(_) if self.is_null() => "null",
             Value::Scalar(_) if self.as_bool().is_some() => "boolean",
             Value::Scalar(_) if self.as_i64().is_some() => "integer",
-            Value::Scalar(s) if !s.quoted && parse_float(&s.text).is_some() => "number",
+            Value::Scalar(s) if !s.quoted && is_float(&s.text) => "number",
             Value::Scalar(_) => "string",
         }
     }
@@ -198,6 +198,47 @@ fn parse_int(text: &str) -> Option<i64> {
         return None;
     };
     Some(if negative { -magnitude } else { magnitude })
+}
+
+/// Whether `parse_float` reads `text` as a number, decided by the syntax alone: `.inf`/`.nan`
+/// or Rust's float grammar, `[+-]? (d+ | d+ '.' d* | d* '.' d+) ([eE] [+-]? d+)?`, which
+/// `str::parse` accepts whatever the magnitude. Only `to_json` needs the value; the checks that
+/// need just the type use this, so the site carries no float parser (its tables are 7 KB
+/// gzipped).
+fn is_float(text: &str) -> bool {
+    if matches!(
+        text,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN"
+    ) {
+        return true;
+    }
+    let b = text.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let mut count = digits(&mut i);
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        count += digits(&mut i);
+    }
+    if count == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -424,6 +465,81 @@ fn count_nodes(node: &Node) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn is_float_agrees_with_parse_float() {
+        let mut cases: Vec<String> = [
+            "",
+            ".",
+            "+",
+            "-",
+            "e",
+            "1",
+            "-1",
+            "+1",
+            "1.",
+            ".5",
+            "-.5",
+            "+.5",
+            "1.5",
+            "1e5",
+            "1E5",
+            "1e+5",
+            "1e-5",
+            "1e",
+            "1e+",
+            "e5",
+            ".e5",
+            "1.e5",
+            ".5e5",
+            "1.5.2",
+            "--1",
+            "+-1",
+            "1-",
+            "1e5e5",
+            "1ee5",
+            "1e5.0",
+            "00.00",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "123456789012345678901234567890",
+            ".inf",
+            "-.inf",
+            "+.inf",
+            ".nan",
+            ".NaN",
+            "+.Inf",
+            "-.nan",
+            "inf",
+            "nan",
+            "infinity",
+            "1_000",
+            "0x10",
+            " 1",
+            "1 ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every string of up to four characters over the alphabet the grammar uses.
+        let alphabet = ['1', '.', '-', '+', 'e', 'E'];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            frontier = frontier
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            cases.extend(frontier.iter().cloned());
+        }
+        for case in &cases {
+            assert_eq!(
+                super::is_float(case),
+                super::parse_float(case).is_some(),
+                "{case:?}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

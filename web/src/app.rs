@@ -14,6 +14,7 @@ use crate::components::{
     header::Header, pool_usage::PoolUsageList, resources::ResourceList, summary::Summary,
     tunnels::Tunnels, Palette,
 };
+use crate::components::{class, on};
 use crate::examples::REVIEW_EXAMPLES;
 use crate::page::{self, Mode};
 use crate::state::{self as st, Action, State};
@@ -134,7 +135,7 @@ pub fn app() -> Html {
         .count();
 
     html! {
-        <div class={classes!("app", embed.then_some("embed"))}>
+        <div class={class(&["app", on(embed, "embed")])}>
             if embed {
                 <EmbedBar open_url={(*open_url).clone()} />
             } else {
@@ -142,7 +143,7 @@ pub fn app() -> Html {
                 <Gallery text={state.text.clone()} existing={state.existing.clone()} {on_load} />
             }
             <main class="layout">
-                <section class={classes!("pane", "editor-pane", reviewing.then_some("reviewing"))}
+                <section class={class(&["pane", "editor-pane", on(reviewing, "reviewing")])}
                     aria-label="Manifests">
                     if !mode.readonly {
                         <ExistingInput text={state.existing.clone()} on_input={on_existing_input}

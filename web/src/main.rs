@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod components;
+mod deflate;
 mod examples;
 mod export;
 mod page;

@@ -180,11 +180,55 @@ fn check_labels(meta: &Meta, out: &mut Vec<Finding>) {
     }
 }
 
+/// `key.to_lowercase()` as `k8s::qualified_name_errors` sees it. Those checks look only at
+/// `/`, at byte lengths and at ASCII characters (any other character fails them, and no message
+/// quotes the key), so ASCII is lower-cased and every other character becomes non-ASCII filler
+/// of the byte length its lower case has, or `k` for the Kelvin sign, whose lower case is ASCII.
+/// The errors are those of `to_lowercase()` (a test compares every character), without std's
+/// case tables, which were 8 KB gzipped of the site.
+fn lowercase_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        let len = match u32::from(c) {
+            0..=0x7f => {
+                out.push(c.to_ascii_lowercase());
+                continue;
+            }
+            0x212a => {
+                out.push('k');
+                continue;
+            }
+            0x130 | 0x23a | 0x23e => 3,
+            0x1e9e
+            | 0x2126
+            | 0x212b
+            | 0x2c62
+            | 0x2c64
+            | 0x2c6d..=0x2c70
+            | 0x2c7e
+            | 0x2c7f
+            | 0xa78d
+            | 0xa7aa..=0xa7ae
+            | 0xa7b0..=0xa7b2
+            | 0xa7c5
+            | 0xa7cb
+            | 0xa7dc => 2,
+            _ => c.len_utf8(),
+        };
+        out.push(match len {
+            2 => '\u{80}',
+            3 => '\u{800}',
+            _ => '\u{10000}',
+        });
+    }
+    out
+}
+
 fn check_annotations(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
     let mut total = 0usize;
     for (key, value) in &meta.annotations {
         // Annotation keys are checked case-insensitively (Calico lower-cases them first).
-        for error in k8s::qualified_name_errors(&key.value.to_lowercase()) {
+        for error in k8s::qualified_name_errors(&lowercase_key(&key.value)) {
             for layer in [Layer::GoValidator, Layer::Crd] {
                 out.push(Finding::new(
                     layer,
@@ -245,5 +289,46 @@ fn check_annotations(origin: &Origin, meta: &Meta, out: &mut Vec<Finding>) {
                 ),
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod lowercase_tests {
+    use super::{k8s, lowercase_key};
+
+    #[test]
+    fn lowercase_key_keeps_what_the_key_checks_see_for_every_character() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let (ours, std) = (lowercase_key(&c.to_string()), c.to_lowercase().to_string());
+            assert_eq!(ours.len(), std.len(), "{:x}", u32::from(c));
+            if std.is_ascii() {
+                assert_eq!(ours, std, "{:x}", u32::from(c));
+            } else {
+                assert!(!ours.is_ascii(), "{:x}", u32::from(c));
+            }
+        }
+    }
+
+    #[test]
+    fn lowercase_key_gives_the_errors_of_to_lowercase() {
+        let long = "\u{212a}".repeat(40);
+        for key in [
+            "Example.COM/MyName",
+            "example.com/\u{212a}ey",
+            "\u{130}\u{130}/x",
+            "a/b/c",
+            "/name",
+            "prefix/",
+            "caf\u{e9}.example/\u{3a3}\u{3a3}",
+            &long,
+            &format!("{long}/{long}"),
+            &"\u{1e9e}".repeat(30),
+        ] {
+            assert_eq!(
+                k8s::qualified_name_errors(&lowercase_key(key)),
+                k8s::qualified_name_errors(&key.to_lowercase()),
+                "{key}"
+            );
+        }
     }
 }

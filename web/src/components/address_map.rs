@@ -7,6 +7,8 @@ use std::rc::Rc;
 use ipam_core::simulate::BlockView;
 use yew::prelude::*;
 
+use super::on;
+
 use super::block_detail::BlockDetail;
 use super::{affinity_node, Palette};
 use crate::state::Plan;
@@ -45,7 +47,7 @@ pub fn address_map(props: &AddressMapProps) -> Html {
             } else {
                 <ul class="node-legend" aria-label="Nodes">
                     { for props.palette.nodes().iter().map(|n| html! {
-                        <li><span class={classes!("node-chip", props.palette.class(n))}>{ n }</span></li>
+                        <li><span class={super::class(&["node-chip", &props.palette.class(n)])}>{ n }</span></li>
                     }) }
                 </ul>
                 if let Some(block) = selected {
@@ -109,7 +111,7 @@ fn view_block(b: &BlockView, props: &AddressMapProps) -> Html {
     let cidr = b.cidr.clone();
     let onclick = Callback::from(move |_: MouseEvent| on_select.emit(Some(cidr.clone())));
     html! {
-        <button type="button" class={classes!("block", colour, full.then_some("full"))}
+        <button type="button" class={super::class(&["block", &colour, on(full, "full")])}
             data-testid="block" data-cidr={b.cidr.clone()} {title} {onclick}>
             <span class="block-cidr">{ &b.cidr }</span>
             <span class="block-node">{ node.unwrap_or("no affinity") }</span>

@@ -8,6 +8,8 @@ use std::rc::Rc;
 use ipam_core::simulate::{AddressSource, BlockRelation, PodAllocation};
 use yew::prelude::*;
 
+use super::on;
+
 use super::Palette;
 use crate::state::{Plan, EXISTING_FILE};
 
@@ -89,18 +91,18 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
     };
     // Each pod is a group of two rows: the facts, then why (the explanation needs the width).
     html! {
-        <tbody class={classes!("pod-rows", failed.then_some("failed"))}>
+        <tbody class={super::class(&["pod-rows", on(failed, "failed")])}>
         <tr data-testid="allocation" data-pod={name.clone()} data-ips={ips.join(",")}
             data-source={source_text(p.source)}
             data-running={p.running.then_some("true")}>
             <td>{ pod_cell }</td>
-            <td><span class={classes!("node-chip", props.palette.class(&p.node))}>{ &p.node }</span></td>
+            <td><span class={super::class(&["node-chip", &props.palette.class(&p.node)])}>{ &p.node }</span></td>
             <td class="mono">
                 if failed {
                     <span class="badge none">{ "no address" }</span>
                 } else {
                     { for ips.iter().map(|ip| html! { <span class="ip">{ ip }</span> }) }
-                    <span class={classes!("badge", source_text(p.source))}>{ source_text(p.source) }</span>
+                    <span class={super::class(&["badge", source_text(p.source)])}>{ source_text(p.source) }</span>
                     if p.running {
                         <span class="badge running" title="Running in the existing cluster: it keeps this address">{ "running" }</span>
                     }

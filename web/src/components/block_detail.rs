@@ -7,6 +7,8 @@ use std::rc::Rc;
 use ipam_core::simulate::{AddressUse, BlockView};
 use yew::prelude::*;
 
+use super::on;
+
 use super::{affinity_node, Palette};
 use crate::state::Plan;
 
@@ -99,7 +101,7 @@ fn view_grid(cells: &[Cell<'_>], props: &BlockDetailProps) -> Html {
     let pitch = CELL + GAP;
     let view_box = format!("0 0 {} {}", cols * pitch - GAP, rows * pitch - GAP);
     html! {
-        <svg class={classes!("cell-grid", (cols == 64).then_some("dense"))} viewBox={view_box}
+        <svg class={super::class(&["cell-grid", on(cols == 64, "dense")])} viewBox={view_box}
             role="img" aria-label={format!("{} addresses of {}", n, props.block.cidr)}>
             <defs>
                 <pattern id="hatch" patternUnits="userSpaceOnUse" width="4" height="4" patternTransform="rotate(45)">
@@ -152,7 +154,7 @@ fn view_cell(c: &Cell<'_>, x: u32, y: u32, props: &BlockDetailProps) -> Html {
     let (xs, ys) = (x.to_string(), y.to_string());
     let half = CELL / 2;
     html! {
-        <g class={classes!("cell", state, node_class, c.reserved.then_some("in-reservation"))}>
+        <g class={super::class(&["cell", state, node_class.as_deref().unwrap_or_default(), on(c.reserved, "in-reservation")])}>
             <title>{ title }</title>
             <rect x={xs.clone()} y={ys.clone()} width={CELL.to_string()} height={CELL.to_string()} rx="1.5" />
             if state == "static" {

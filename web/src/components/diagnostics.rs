@@ -11,6 +11,8 @@ use std::rc::Rc;
 use ipam_core::{Diagnostic, TextEdit};
 use yew::prelude::*;
 
+use super::on;
+
 use crate::state::{Plan, EXISTING_FILE};
 
 #[derive(Properties, PartialEq)]
@@ -65,7 +67,7 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
             (place, "Select this line in the editor")
         };
         html! {
-            <button type="button" class={classes!("link", "jump", in_existing.then_some("in-existing"))}
+            <button type="button" class={super::class(&["link", "jump", on(in_existing, "in-existing")])}
                 data-testid="jump-to-line" {onclick} {title}>{ label }</button>
         }
     });
@@ -76,7 +78,7 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
         None => format!("{} {}", r.kind, r.name),
     });
     html! {
-        <li class={classes!("diagnostic", d.severity.as_str())}
+        <li class={super::class(&["diagnostic", d.severity.as_str()])}
             data-testid="diagnostic"
             data-code={d.code}
             data-severity={d.severity.as_str()}

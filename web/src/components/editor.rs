@@ -6,6 +6,8 @@ use std::rc::Rc;
 use web_sys::{Element, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use super::on;
+
 use super::gutter::{Gutter, Marker};
 use super::line_marks::LineMarks;
 use crate::state::Plan;
@@ -56,7 +58,7 @@ pub fn editor(props: &EditorProps) -> Html {
     };
     let line_count = text::line_count(&props.text);
     html! {
-        <div class={classes!("editor", props.compact.then_some("compact"))}>
+        <div class={super::class(&["editor", on(props.compact, "compact")])}>
             <label for="manifest-input" class="pane-title">
                 if props.reviewing {
                     { "Change to review " }<span class="muted">{ "(manifests to apply, YAML or JSON, --- separated)" }</span>

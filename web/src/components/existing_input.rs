@@ -6,6 +6,8 @@
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
+use super::on;
+
 /// The export the hint suggests: every kind the review reads, status included.
 pub const EXPORT_COMMAND: &str = "kubectl get ippools.crd.projectcalico.org,ipreservations.crd.projectcalico.org,nodes,pods -A -o yaml";
 
@@ -61,7 +63,7 @@ pub fn existing_input(props: &ExistingInputProps) -> Html {
         }
     };
     html! {
-        <section class={classes!("existing", filled.then_some("filled"), props.compact.then_some("compact"))}
+        <section class={super::class(&["existing", on(filled, "filled"), on(props.compact, "compact")])}
             data-testid="existing">
             <div class="existing-head">
                 <label for="existing-input" class="pane-title">

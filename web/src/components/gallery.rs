@@ -3,6 +3,8 @@
 
 use yew::prelude::*;
 
+use super::on;
+
 use crate::examples::{Example, EXAMPLES, REVIEW_EXAMPLES};
 
 #[derive(Properties, PartialEq)]
@@ -23,7 +25,7 @@ pub fn gallery(props: &GalleryProps) -> Html {
         html! {
             <li>
                 <button type="button"
-                    class={classes!("example", (e.id == "healthy-cluster").then_some("healthy"), review.then_some("review"))}
+                    class={super::class(&["example", on(e.id == "healthy-cluster", "healthy"), on(review, "review")])}
                     data-testid={testid} data-example={e.id}
                     aria-pressed={if current { "true" } else { "false" }}
                     title={e.summary} {onclick}>

@@ -36,7 +36,7 @@ pub fn gutter(props: &GutterProps) -> Html {
                 let on_jump = props.on_jump.clone();
                 let onclick = Callback::from(move |_: MouseEvent| on_jump.emit(n));
                 html! {
-                    <div class={classes!("gutter-line", "marked", m.severity.as_str())}
+                    <div class={super::class(&["gutter-line", "marked", m.severity.as_str()])}
                         data-testid="gutter-marker"
                         data-line={n.to_string()}
                         data-severity={m.severity.as_str()}

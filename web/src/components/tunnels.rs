@@ -27,7 +27,7 @@ pub fn tunnels(props: &TunnelsProps) -> Html {
                     <tbody>
                         { for tunnels.iter().map(|t| html! {
                             <tr data-testid="tunnel" data-node={t.node.clone()} data-kind={t.kind.as_str()} data-ip={t.ip.to_string()}>
-                                <td><span class={classes!("node-chip", props.palette.class(&t.node))}>{ &t.node }</span></td>
+                                <td><span class={super::class(&["node-chip", &props.palette.class(&t.node)])}>{ &t.node }</span></td>
                                 <td>{ t.kind.as_str() }</td>
                                 <td class="mono">{ t.ip.to_string() }</td>
                             </tr>
