@@ -7,8 +7,8 @@
 //! - `v2:` + base64url of the raw-DEFLATE-compressed payload `<n>:<existing><manifests>`, where
 //!   `<n>` is the byte length (decimal) of the existing-cluster text that follows the colon.
 //!
-//! Links are written and read by `deflate.rs`, which also reads the links miniz_oxide's
-//! compressor wrote before.
+//! Links are written by `deflate.rs` (fixed Huffman codes) and read by miniz_oxide's inflater,
+//! which also reads the links miniz_oxide's own compressor wrote before.
 
 const V1: &str = "v1:";
 const V2: &str = "v2:";
@@ -74,7 +74,7 @@ pub fn decode(fragment: &str) -> Option<Shared> {
 
 fn unpack(payload: &str) -> Option<Vec<u8>> {
     let packed = base64url_decode(payload)?;
-    crate::deflate::decompress(&packed, MAX_TEXT)
+    miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).ok()
 }
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
