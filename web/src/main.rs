@@ -6,7 +6,6 @@
 mod api;
 mod app;
 mod components;
-mod deflate;
 mod examples;
 mod export;
 mod page;
