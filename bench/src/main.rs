@@ -561,10 +561,10 @@ pods had become the cost (the kernel zeroing fresh pages was over half of the ru
 
 ## The site's size
 
-`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 330.4 KB, the JS
-glue 6.9 KB and the CSS 4.1 KB: 341.4 KB in all against the 300 KB target, so **not met** (gap
-41 KB, 12 %). The flag-level work below took the site from 424.6 KB (wasm 412.3 KB, JS 7.5 KB,
-CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 33.4 KB more, all from the wasm
+`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 340.7 KB, the JS
+glue 6.9 KB and the CSS 4.1 KB: 351.7 KB in all against the 300 KB target, so **not met** (gap
+52 KB, 15 %). The flag-level work below took the site from 424.6 KB (wasm 412.3 KB, JS 7.5 KB,
+CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 23 KB more, all from the wasm
 (measured with `twiggy top`/`monos` on a build that keeps names; each step its own commit):
 
 - Scalar types in the YAML tree (`as_str`, `type_name`) decided by the float syntax alone
@@ -574,14 +574,11 @@ CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 33.4 KB more, a
 - Annotation keys lower-cased for the key checks without std's Unicode case tables
   (`validate::metadata::lowercase_key`: ASCII lower-cased, other characters as filler of their
   lower case's byte length; a test compares it with `to_lowercase` over every character): −8.0 KB.
-- Share links written and read by the page's own raw DEFLATE (`web/src/deflate.rs`: hash-chain
-  matches in one block with the fixed Huffman codes, and an inflater for every block type)
-  instead of miniz_oxide, now a test dependency only: −6.0 KB for the compressor and −4.0 KB for
-  the inflater. Links are still `v1:`/`v2:` raw DEFLATE and every older link opens (tested
-  against miniz_oxide's output); new links are about 20 % longer (the healthy example: 691
-  compressed bytes against 570).
 - `class` attributes joined by a helper instead of Yew's `classes!`, which builds an `IndexSet`
   per element: −1.0 KB.
+- Tried and taken out again: share links deflated and inflated by the page's own DEFLATE code
+  instead of miniz_oxide (−10 KB). A hand-written codec for input that arrives in URLs, whose
+  links came out 20 % longer, is not worth 3 % of the site; miniz_oxide stays.
 
 The flag-level steps:
 
