@@ -140,8 +140,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
     for node in &nodes {
         ipam.set_node(node.clone(), node_labels(node));
     }
-    // Each pod created gets a handle: the index is sized once instead of rehashed as it grows.
-    // Capped, so that an absurd `replicas` cannot make the reservation itself the problem.
+    // How many pods the input asks for (refused above `MAX_PODS`, below).
     let pods = model
         .workloads
         .iter()
@@ -150,7 +149,6 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
             Replicas::PerNode => nodes.len(),
         })
         .fold(model.pods.len(), usize::saturating_add);
-    ipam.reserve_handles(pods.min(MAX_RESERVED_HANDLES));
 
     let mut driver = Driver {
         ipam,
@@ -202,6 +200,8 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
             .push(too_many_pods(model, pods));
         return driver.finish();
     }
+    // Each pod created gets a handle: the index is sized once instead of rehashed as it grows.
+    driver.ipam.reserve_handles(pods);
     // What a pasted live cluster already holds comes first: nodes' recorded tunnel addresses
     // and running pods' `status.podIPs` are allocated before anything starts or is created.
     for node in &nodes {
@@ -419,9 +419,6 @@ fn no_pools_note(model: &Model, order: &HashMap<(Option<&str>, Pos), usize>) -> 
     );
     Some(first.1.locate(note, first.2))
 }
-
-/// The most handles a run reserves room for up front (4 M, about 160 MB of index).
-const MAX_RESERVED_HANDLES: usize = 1 << 22;
 
 /// The most pods one run simulates. Kubernetes supports 150 000 pods per cluster; a million
 /// keeps a plan of any real cluster well inside a browser tab's memory, while `replicas: 2^31`
@@ -779,21 +776,9 @@ impl<'m> Driver<'m> {
         } else {
             AddressSource::Auto
         };
-        let mut allocation = PodAllocation {
-            namespace: pod.namespace.to_owned(),
-            name: pod.name.clone(),
-            node: node.to_owned(),
-            ips: Vec::new(),
-            source,
-            pool: None,
-            block: None,
-            relation: None,
-            explanation: "running pod: it keeps the addresses in its status.podIPs".into(),
-            running: true,
-            file: pod.origin.file.clone(),
-            line: Some(pod.pos.line),
-            column: Some(pod.pos.column),
-        };
+        let explanation = "running pod: it keeps the addresses in its status.podIPs";
+        let mut allocation = pod_record(pod, node, source, explanation.into());
+        allocation.running = true;
         let handle = live_handle(pod).unwrap_or_default();
         for field in pod.live_ips {
             let Some(ip) = crate::net::parse_ip(field.value.trim()) else {
@@ -1561,7 +1546,6 @@ fn pool_annotation_pos(annotations: &PodIpamAnnotations) -> Option<Pos> {
         .map(|p: &Spanned<Vec<String>>| p.pos)
 }
 
-/// The parts joined, in one allocation.
 /// A pod's entry in the result, before its addresses are known.
 fn pod_record(
     pod: &PodToCreate<'_>,
@@ -1586,6 +1570,7 @@ fn pod_record(
     }
 }
 
+/// The parts joined, in one allocation.
 fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {
