@@ -366,36 +366,42 @@ fn wasm_rows(path: &PathBuf) -> Result<Vec<Row>, String> {
         note: "the same input and call natively, this run (page: includes building the JS objects)"
             .into(),
     });
-    let check_ms = number("check_ms")?;
-    let (native, _) = best_of(5, || {
-        ipam_core::check(&[ipam_core::Source::new(None, &input)])
-    });
-    rows.push(Row {
-        name: format!("wasm in Chromium: check {pods} pods on {nodes} nodes"),
-        planner: Duration::from_secs_f64(check_ms / 1e3),
-        baseline: native,
-        baseline_name: "native",
-        note: "the same plan, diagnostics only: the engine's own wasm-vs-native cost".into(),
-    });
+    rows.push(check_row(
+        &shape,
+        number("check_ms")?,
+        5,
+        "the same plan, diagnostics only: the engine's own wasm-vs-native cost",
+    ));
     // The benchmark's own plans, when the page timed them (perf.test.mjs under `make bench`).
     for (nodes, pods) in [(1_000, 100_000), (5_000, 1_000_000)] {
-        let Ok(page_ms) = number(&format!("check_{pods}_ms")) else {
-            continue;
-        };
-        let input = ClusterShape::new(nodes, pods).manifest();
-        let (native, _) = best_of(3, || {
-            ipam_core::check(&[ipam_core::Source::new(None, &input)])
-        });
-        rows.push(Row {
-            name: format!("wasm in Chromium: check {pods} pods on {nodes} nodes"),
-            planner: Duration::from_secs_f64(page_ms / 1e3),
-            baseline: native,
-            baseline_name: "native",
-            note: "the benchmark's plan in the page (`ipamPlanner.check`), beside the same call natively"
-                .into(),
-        });
+        if let Ok(page_ms) = number(&format!("check_{pods}_ms")) {
+            rows.push(check_row(
+                &ClusterShape::new(nodes, pods),
+                page_ms,
+                3,
+                "the benchmark's plan in the page (`ipamPlanner.check`), beside the same call natively",
+            ));
+        }
     }
     Ok(rows)
+}
+
+/// The page's `ipamPlanner.check` time for `shape` beside the same call natively, this run.
+fn check_row(shape: &ClusterShape, page_ms: f64, runs: usize, note: &str) -> Row {
+    let input = shape.manifest();
+    let (native, _) = best_of(runs, || {
+        ipam_core::check(&[ipam_core::Source::new(None, &input)])
+    });
+    Row {
+        name: format!(
+            "wasm in Chromium: check {} pods on {} nodes",
+            shape.pods, shape.nodes
+        ),
+        planner: Duration::from_secs_f64(page_ms / 1e3),
+        baseline: native,
+        baseline_name: "native",
+        note: note.into(),
+    }
 }
 
 fn document(
