@@ -85,6 +85,13 @@ fn pool(name: &str, cidr: &str, block_size: u8, extra: &str) -> String {
     )
 }
 
+/// Node documents `node-0` … `node-<count − 1>`.
+fn nodes(count: usize) -> String {
+    (0..count)
+        .map(|node| format!("apiVersion: v1\nkind: Node\nmetadata: {{name: node-{node}}}\n---\n"))
+        .collect()
+}
+
 fn deployment(replicas: usize) -> String {
     format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {replicas}\n  template:\n    spec:\n      containers: [{{name: c, image: i}}]\n"
@@ -144,11 +151,7 @@ fn single_address_blocks_hit_the_block_limit_after_twenty_pods() {
 fn twenty_thousand_documents_are_handled() {
     // 16 nodes with 20 blocks of 64 addresses each can hold all 20 000 pods.
     let mut text = pool("pods", "10.0.0.0/8", 26, "");
-    for node in 0..16 {
-        text.push_str(&format!(
-            "apiVersion: v1\nkind: Node\nmetadata: {{name: node-{node}}}\n---\n"
-        ));
-    }
+    text.push_str(&nodes(16));
     for pod in 0..20_000 {
         text.push_str(&format!(
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{pod}}}\nspec: {{nodeName: node-{}, containers: [{{name: c, image: i}}]}}\n---\n",
@@ -360,11 +363,7 @@ fn failing_replicas_of_an_exhausted_pool_do_not_each_walk_the_pool() {
     // the pool twice (to claim, then to borrow); repeating a failure that changed nothing keeps
     // that to once per node.
     let mut text = pool("small", "10.0.0.0/17", 26, "");
-    for node in 0..40 {
-        text.push_str(&format!(
-            "apiVersion: v1\nkind: Node\nmetadata: {{name: n{node}}}\n---\n"
-        ));
-    }
+    text.push_str(&nodes(40));
     text.push_str(&deployment(90_000));
     let diagnostics = check("exhausted.yaml", &text, Duration::from_secs(30));
     let exhausted = find(&diagnostics, "pool-exhausted");
