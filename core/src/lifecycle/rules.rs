@@ -343,19 +343,10 @@ pub fn controller_conditions(pools: &[&PoolObject]) -> Vec<(String, Condition)> 
 pub fn ipam_pool(object: &PoolObject) -> Option<crate::ipam::Pool> {
     let stored = read_defaults(&object.pool).effective()?;
     Some(crate::ipam::Pool {
-        name: stored.name.clone(),
         cidr_text: object.cidr_text().to_owned(),
-        cidr: stored.cidr.net(),
-        block_size: stored.block_size.prefix_len(),
-        node_selector: stored.node_selector.clone(),
-        namespace_selector: stored.namespace_selector.clone(),
-        allowed_uses: stored.allowed_uses.clone(),
-        assignment_mode: stored.assignment_mode,
-        disabled: stored.disabled,
         deleting: object.is_deleting(),
         allocatable: object.allocatable.as_ref().is_none_or(|c| c.status),
-        ipip_mode: stored.ipip_mode,
-        vxlan_mode: stored.vxlan_mode,
+        ..crate::ipam::Pool::from(&stored)
     })
 }
 
