@@ -77,6 +77,26 @@ struct PodToCreate<'m> {
     live_ips: &'m [Spanned<String>],
 }
 
+impl<'m> PodToCreate<'m> {
+    /// A Pod document, on its `spec.nodeName`.
+    fn of_pod(
+        pod: &'m crate::model::Pod,
+        ipam: &'m (PodIpamAnnotations, Vec<AnnotationProblem>),
+    ) -> PodToCreate<'m> {
+        PodToCreate {
+            namespace: pod.namespace(),
+            name: pod.name().to_owned(),
+            node: pod.spec.node_name.as_ref().map(|n| n.value.clone()),
+            host_network: pod.spec.host_network,
+            origin: &pod.origin,
+            pos: pod.origin.pos,
+            ipam,
+            workload: None,
+            live_ips: &pod.pod_ips,
+        }
+    }
+}
+
 /// The simulation of `model` (whose documents are `documents`, in input order).
 pub fn run(documents: &[Document], model: &Model) -> Simulation {
     run_with(documents, model, false, true)
@@ -344,17 +364,7 @@ fn expand<'m>(
             let (Some(pod), Some(ipam)) = (model.pods.get(i), pod_annotations.get(i)) else {
                 return;
             };
-            create(&PodToCreate {
-                namespace: pod.namespace(),
-                name: pod.name().to_owned(),
-                node: pod.spec.node_name.as_ref().map(|n| n.value.clone()),
-                host_network: pod.spec.host_network,
-                origin: &pod.origin,
-                pos: pod.origin.pos,
-                ipam,
-                workload: None,
-                live_ips: &pod.pod_ips,
-            });
+            create(&PodToCreate::of_pod(pod, ipam));
         }
         PodSource::Workload(i) => {
             let (Some(workload), Some(ipam)) =
@@ -712,15 +722,8 @@ impl<'m> Driver<'m> {
                 .or_else(|| nodes.first().cloned())
                 .unwrap_or_default();
             let to_create = PodToCreate {
-                namespace: pod.namespace(),
-                name: pod.name().to_owned(),
                 node: Some(node.clone()),
-                host_network: pod.spec.host_network,
-                origin: &pod.origin,
-                pos: pod.origin.pos,
-                ipam,
-                workload: None,
-                live_ips: &pod.pod_ips,
+                ..PodToCreate::of_pod(pod, ipam)
             };
             let allocation = self.seed_pod(&to_create, &node);
             self.running
