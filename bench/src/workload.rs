@@ -34,6 +34,16 @@ impl ClusterShape {
     }
 
     pub fn manifest(&self) -> String {
+        self.manifest_with_replicas(|node| self.pods_on(node))
+    }
+
+    /// The same documents with `replicas: 0`: what the planner does before the first pod
+    /// (reading, validating, starting the nodes), which no allocator can avoid.
+    pub fn manifest_without_pods(&self) -> String {
+        self.manifest_with_replicas(|_| 0)
+    }
+
+    fn manifest_with_replicas(&self, replicas: impl Fn(usize) -> usize) -> String {
         let mut out = String::with_capacity(self.nodes * 400);
         let _ = write!(
             out,
@@ -50,7 +60,7 @@ impl ClusterShape {
             let _ = write!(
                 out,
                 "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{node}\n  namespace: default\nspec:\n  replicas: {}\n  template:\n    spec:\n      nodeName: node-{node}\n      containers:\n        - name: app\n          image: app\n",
-                self.pods_on(node)
+                replicas(node)
             );
         }
         out

@@ -220,7 +220,16 @@ impl Model {
     /// document's labels, or, when the input has none, only the `kubernetes.io/metadata.name`
     /// label Kubernetes gives every namespace.
     pub fn namespace_labels(&self, name: &str) -> crate::selector::Labels {
-        match self.namespace(name) {
+        Model::labels_of_namespace(self.namespace(name), name)
+    }
+
+    /// [`Model::namespace_labels`] for a caller that has already found the Namespace document
+    /// (`None`: the input has none of that name).
+    pub fn labels_of_namespace(
+        namespace: Option<&Namespace>,
+        name: &str,
+    ) -> crate::selector::Labels {
+        match namespace {
             Some(namespace) => namespace.labels(),
             None => [("kubernetes.io/metadata.name".to_owned(), name.to_owned())]
                 .into_iter()

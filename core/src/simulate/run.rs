@@ -16,7 +16,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ipam::{self, AutoAssignArgs, Ipam, OwnerAttrs, ReservationSet};
 use crate::manifest::Document;
 use crate::model::annotations::{self, AnnotationProblem, PodIpamAnnotations};
-use crate::model::{CniSettings, Model, Origin, Replicas, Spanned};
+use crate::model::{CniSettings, Model, Namespace, Origin, Replicas, Spanned};
 use crate::net::{AllowedUse, Family};
 use crate::selector::Labels;
 use crate::yaml::Pos;
@@ -131,13 +131,16 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
     ipam.set_config(model.ipam_config());
 
     let order = document_order(documents);
+    // `Model::namespace` by name (the last document of a name wins), without a scan per pod.
+    let namespace_index: FastMap<&str, &Namespace> =
+        model.namespaces.iter().map(|ns| (ns.name(), ns)).collect();
     let pod_annotations: Vec<_> = model
         .pods
         .iter()
         .map(|pod| {
             annotations::read(
                 &pod.meta,
-                model.namespace(pod.namespace()).map(|ns| &ns.meta),
+                namespace_index.get(pod.namespace()).map(|ns| &ns.meta),
             )
         })
         .collect();
@@ -147,7 +150,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
         .map(|w| {
             annotations::read(
                 &w.template.meta,
-                model.namespace(w.namespace()).map(|ns| &ns.meta),
+                namespace_index.get(w.namespace()).map(|ns| &ns.meta),
             )
         })
         .collect();
@@ -188,6 +191,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
             .map(|n| (n.name(), n.is_windows()))
             .collect(),
         namespace_labels: FastMap::default(),
+        namespace_index,
         node_index: node_index.clone(),
         lean,
         handle_buffer: String::new(),
@@ -497,6 +501,8 @@ struct Driver<'m> {
     lean: bool,
     /// `Model::node` by name.
     node_index: FastMap<&'m str, &'m crate::model::Node>,
+    /// `Model::namespace` by name.
+    namespace_index: FastMap<&'m str, &'m Namespace>,
     /// `Model::namespace_labels` per namespace, computed once.
     namespace_labels: FastMap<&'m str, Labels>,
     /// Running pods (pasted with `status.podIPs`), placed before the nodes started, by
@@ -585,11 +591,12 @@ impl<'m> Driver<'m> {
                 .map(|pool| pool.cidr)
                 .collect();
             let handle = format!("{}-{node}", kind.handle_prefix());
-            let recorded = self
-                .simulation
-                .tunnels
-                .iter()
-                .position(|t| t.node == node && t.kind == kind);
+            // Only a tunnel seeded from the node's recorded address can exist yet; the holders
+            // list every tunnel by its handle, which is unique per node and kind.
+            let recorded = match self.owners.get(&handle) {
+                Some(Holder::Tunnel(index)) => Some(*index),
+                _ => None,
+            };
             if let Some(index) = recorded {
                 // calico-node keeps a recorded address that lies in a candidate pool, and
                 // releases it to assign a new one otherwise (spec §4, step 3).
@@ -734,7 +741,7 @@ impl<'m> Driver<'m> {
     /// A node pasted from a running cluster records its tunnel addresses (spec §4): they are
     /// allocated, under calico-node's handles, before anything else happens.
     fn seed_tunnels(&mut self, node: &str) {
-        let Some(model_node) = self.model.node(node) else {
+        let Some(model_node) = self.node_index.get(node).copied() else {
             return;
         };
         let tunnel = &model_node.tunnel;
@@ -892,10 +899,13 @@ impl<'m> Driver<'m> {
         }
         let container_id = concat(&[pod.namespace, "-", &pod.name]);
         let namespace_labels = if self.settings.policy_type == "k8s" {
-            let model = self.model;
+            let namespaces = &self.namespace_index;
             self.namespace_labels
                 .entry(pod.namespace)
-                .or_insert_with(|| model.namespace_labels(pod.namespace))
+                .or_insert_with(|| {
+                    let namespace = namespaces.get(pod.namespace).copied();
+                    Model::labels_of_namespace(namespace, pod.namespace)
+                })
                 .clone()
         } else {
             Labels::new()
