@@ -3,6 +3,7 @@
 //! conformance runner both go through here, so the plugin's rules live in one place.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 
@@ -34,8 +35,8 @@ pub struct AddRequest<'a> {
     pub annotations: &'a PodIpamAnnotations,
     /// Annotations the model refused, in the order the model found them.
     pub annotation_problems: &'a [AnnotationProblem],
-    /// The namespace's labels, for pools' `namespaceSelector`.
-    pub namespace_labels: Labels,
+    /// The namespace's labels, for pools' `namespaceSelector` (shared by the namespace's pods).
+    pub namespace_labels: Arc<Labels>,
 }
 
 /// Which path of the plugin produced the result.
@@ -399,7 +400,7 @@ fn auto_assign(
         host_reserved_attr_ipv4s: request.windows.then(HostReservedAttr::windows),
         host_reserved_attr_ipv6s: None,
         intended_use: Some(AllowedUse::Workload),
-        namespace: Some(request.namespace_labels.clone()),
+        namespace: Some(Arc::clone(&request.namespace_labels)),
         max_alloc_per_ip_version: None,
         windows_host: request.windows,
     };

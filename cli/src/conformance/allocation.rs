@@ -685,7 +685,7 @@ impl Scenario {
             intended_use,
             namespace: match &op["namespace"] {
                 Value::Null => None,
-                ns => Some(labels(&ns["labels"])?),
+                ns => Some(std::sync::Arc::new(labels(&ns["labels"])?)),
             },
             max_alloc_per_ip_version: op["max_alloc_to_handle_per_ip_version"]
                 .as_u64()

@@ -85,7 +85,7 @@ pub fn run(kind: &str, case: &Value) -> Outcome {
                     container_id: &container_id,
                     annotations: &pod_annotations,
                     annotation_problems: &problems,
-                    namespace_labels: namespace.labels(),
+                    namespace_labels: std::sync::Arc::new(namespace.labels()),
                 };
                 let added = match mode {
                     "k8s" => cni::add(&mut ipam, &settings, &request),

@@ -104,7 +104,8 @@ pub struct AutoAssignArgs {
     /// Required; `None` fails with `must specify the intended use when assigning an IP`.
     pub intended_use: Option<AllowedUse>,
     /// The pod's namespace labels; `None` evaluates namespace selectors against no labels.
-    pub namespace: Option<Labels>,
+    /// Shared: every pod of a namespace sends the same labels.
+    pub namespace: Option<Arc<Labels>>,
     /// KubeVirt: at most this many addresses per family for the handle.
     pub max_alloc_per_ip_version: Option<usize>,
     /// The request comes from a Windows node (strict affinity is then mandatory).

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 
@@ -504,7 +505,7 @@ struct Driver<'m> {
     /// `Model::namespace` by name.
     namespace_index: FastMap<&'m str, &'m Namespace>,
     /// `Model::namespace_labels` per namespace, computed once.
-    namespace_labels: FastMap<&'m str, Labels>,
+    namespace_labels: FastMap<&'m str, Arc<Labels>>,
     /// Running pods (pasted with `status.podIPs`), placed before the nodes started, by
     /// namespace and name; each takes its slot in the pod list when the order reaches it.
     running: FastMap<(String, String), PodAllocation>,
@@ -904,11 +905,11 @@ impl<'m> Driver<'m> {
                 .entry(pod.namespace)
                 .or_insert_with(|| {
                     let namespace = namespaces.get(pod.namespace).copied();
-                    Model::labels_of_namespace(namespace, pod.namespace)
+                    Arc::new(Model::labels_of_namespace(namespace, pod.namespace))
                 })
                 .clone()
         } else {
-            Labels::new()
+            Arc::default()
         };
         let request = AddRequest {
             namespace: pod.namespace,

@@ -84,7 +84,7 @@ impl Ipam {
             host,
             reserved,
             intended_use,
-            args.namespace.as_ref(),
+            args.namespace.as_deref(),
         ) {
             Ok(found) => found,
             Err(error) => return (None, Err(error)),
