@@ -601,6 +601,19 @@ tenfold of blocks. Wall-clock time per pod grows a little more (cache misses in 
   re-simulated (57 232 failing replicas of an exhausted /17: 2.7 s → 0.11 s), and more than
   1 000 000 pods are refused up front (`too-many-pods`; `replicas: 4000000000` ran for hours).
 
+A third round measured what comes before the first pod. The 1 M input's documents with
+`replicas: 0` (a row of the table) took 955 M instructions, 389 M of them in two scans per node:
+each node's recorded tunnel addresses looked its Node document up by a scan of every Node
+(`Model::node`), and each tunnel kind searched the list of tunnels made so far. Both are now
+map lookups (the node index, and the tunnel holders by handle), as are the Namespace documents
+of each pod's annotations: 566 M instructions, of which the YAML parser (saphyr-parser, about
+4.5 k instructions per line) is three quarters. Per pod, the namespace's labels are now shared
+by its pods instead of cloned twice for each: 144.2 M → 134.4 M instructions at 10 k pods.
+
+That fixed cost is why 25× is out of reach on this input whatever the allocator does: reading
+and validating 95 k lines of YAML and starting 5 000 nodes takes about as long as 25 bitmap runs
+placing the million pods (the `replicas: 0` row and the targets above give the ratio of this run).
+
 ## The site's size
 
 `make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 340.7 KB, the JS
