@@ -9,6 +9,19 @@ use ipam_core::Source;
 pub struct InputFile {
     pub name: String,
     pub text: String,
+    /// Where the file stopped being UTF-8 (see [`ipam_core::text_from_bytes`]).
+    pub invalid_utf8_at: Option<usize>,
+}
+
+impl InputFile {
+    fn new(name: String, bytes: Vec<u8>) -> InputFile {
+        let (text, invalid_utf8_at) = ipam_core::text_from_bytes(bytes);
+        InputFile {
+            name,
+            text,
+            invalid_utf8_at,
+        }
+    }
 }
 
 pub fn read_manifests(paths: &[PathBuf]) -> Result<Vec<InputFile>, String> {
@@ -22,7 +35,7 @@ pub fn read_corpus(paths: &[PathBuf]) -> Result<Vec<InputFile>, String> {
 pub fn sources(files: &[InputFile]) -> Vec<Source<'_>> {
     files
         .iter()
-        .map(|f| Source::new(Some(&f.name), &f.text))
+        .map(|f| Source::new(Some(&f.name), &f.text).with_invalid_utf8_at(f.invalid_utf8_at))
         .collect()
 }
 
@@ -34,10 +47,7 @@ fn read(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<InputFile>, String
             std::io::stdin()
                 .read_to_end(&mut bytes)
                 .map_err(|e| format!("cannot read standard input: {e}"))?;
-            files.push(InputFile {
-                name: "-".into(),
-                text: decode(bytes),
-            });
+            files.push(InputFile::new("-".into(), bytes));
         } else if path.is_dir() {
             let mut found = Vec::new();
             walk(path, extensions, &mut found)?;
@@ -74,13 +84,5 @@ fn walk(dir: &Path, extensions: &[&str], found: &mut Vec<PathBuf>) -> Result<(),
 
 fn read_file(path: &Path) -> Result<InputFile, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(InputFile {
-        name: path.display().to_string(),
-        text: decode(bytes),
-    })
-}
-
-/// Invalid UTF-8 is replaced, not refused: the YAML parser then reports the damaged spot.
-fn decode(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Ok(InputFile::new(path.display().to_string(), bytes))
 }

@@ -209,6 +209,12 @@ fn invalid_utf8_gives_a_located_diagnostic_not_a_panic() {
     // Invalid bytes in the pool name (a lone 0xff, a truncated sequence) and in a key.
     let bytes = b"apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: p\xff\xc3\nspec:\n  cidr: 10.0.0.0/16\n  \xc3\x28blockSize: 26\n";
     let output = cli("invalid-utf8.yaml", bytes, BOUND);
+    // The first bad byte is refused where it is, as kubectl refuses the file; the rest is
+    // still checked, the bad bytes read as U+FFFD.
+    assert!(
+        output.contains("invalid-utf8.yaml:4:10: error[yaml-syntax]: invalid YAML: this byte is not UTF-8"),
+        "{output}"
+    );
     assert!(
         output.contains("invalid-utf8.yaml:4:9: error[resource-name]"),
         "{output}"

@@ -36,7 +36,7 @@ const INPUT: &[CodeDoc] = &[
     doc(
         "yaml-syntax",
         Error,
-        "The text is not valid YAML or JSON. Documents before the error are still read.",
+        "The text is not valid YAML or JSON, or a file is not UTF-8. Documents before a syntax error are still read; bytes that are not UTF-8 are read as U+FFFD.",
         "metadata:\n  name: [oops",
         "Correct the YAML at the reported line and column.",
     ),

@@ -23,7 +23,7 @@ pub mod validate;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Fix, ResourceRef, Severity, Summary, TextEdit};
-pub use manifest::{Document, ResourceSummary, Source};
+pub use manifest::{text_from_bytes, Document, ResourceSummary, Source};
 pub use report::{CheckReport, SimulationReport};
 pub use simulate::Simulation;
 pub use yaml::Pos;

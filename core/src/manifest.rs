@@ -11,11 +11,52 @@ use crate::yaml::{self, Node, Pos};
 pub struct Source<'a> {
     pub name: Option<&'a str>,
     pub text: &'a str,
+    /// Where the bytes the text was read from stopped being UTF-8 (see [`text_from_bytes`]).
+    pub invalid_utf8_at: Option<usize>,
 }
 
 impl<'a> Source<'a> {
     pub fn new(name: Option<&'a str>, text: &'a str) -> Source<'a> {
-        Source { name, text }
+        Source {
+            name,
+            text,
+            invalid_utf8_at: None,
+        }
+    }
+
+    /// The source of a text [`text_from_bytes`] made, with the offset it returned.
+    pub fn with_invalid_utf8_at(self, at: Option<usize>) -> Source<'a> {
+        Source {
+            invalid_utf8_at: at,
+            ..self
+        }
+    }
+}
+
+/// The text of bytes read from a file or a pipe. Bytes that are not UTF-8 become U+FFFD so that
+/// the rest can still be checked; the byte offset of the first of them is returned too, so that
+/// [`parse`] reports the spot: kubectl refuses the whole file.
+pub fn text_from_bytes(bytes: Vec<u8>) -> (String, Option<usize>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            (
+                String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                Some(at),
+            )
+        }
+    }
+}
+
+/// The line and column (in characters, as the YAML parser counts) of a byte offset of `text`.
+fn pos_of_offset(text: &str, offset: usize) -> Pos {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let saturate = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Pos {
+        line: saturate(before.matches('\n').count().saturating_add(1)),
+        column: saturate(before[line_start..].chars().count().saturating_add(1)),
     }
 }
 
@@ -77,6 +118,15 @@ pub fn parse(sources: &[Source<'_>]) -> (Vec<Document>, Vec<Diagnostic>) {
     let mut documents = Vec::new();
     let mut diagnostics = Vec::new();
     for source in sources {
+        if let Some(at) = source.invalid_utf8_at {
+            diagnostics.push(
+                Diagnostic::error(
+                    "yaml-syntax",
+                    "invalid YAML: this byte is not UTF-8, so kubectl refuses the file (the planner reads bad bytes as U+FFFD and checks the rest)",
+                )
+                .at(source.name, pos_of_offset(source.text, at)),
+            );
+        }
         let (yaml_docs, error) = yaml::parse_documents(source.text);
         for doc in yaml_docs {
             collect(source.name, doc.root, &mut documents, &mut diagnostics);
@@ -148,6 +198,21 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_is_located_in_characters_and_the_rest_is_read() {
+        // "é" is two bytes but one column: the bad byte 0xff is at byte 35, line 2, column 19.
+        let bytes = b"kind: Namespace\nmetadata: {name: \xc3\xa9\xff}\n".to_vec();
+        let (text, at) = text_from_bytes(bytes);
+        assert_eq!(at, Some(35));
+        let source = Source::new(Some("x.yaml"), &text).with_invalid_utf8_at(at);
+        let (docs, diags) = parse(&[source]);
+        assert_eq!(docs.len(), 1);
+        let syntax: Vec<_> = diags.iter().filter(|d| d.code == "yaml-syntax").collect();
+        assert_eq!(syntax.len(), 1, "{diags:?}");
+        assert_eq!((syntax[0].line, syntax[0].column), (Some(2), Some(19)));
+        assert_eq!(text_from_bytes(b"ok".to_vec()), ("ok".to_owned(), None));
+    }
 
     #[test]
     fn lists_documents_and_list_items() {
