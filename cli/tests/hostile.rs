@@ -212,7 +212,9 @@ fn invalid_utf8_gives_a_located_diagnostic_not_a_panic() {
     // The first bad byte is refused where it is, as kubectl refuses the file; the rest is
     // still checked, the bad bytes read as U+FFFD.
     assert!(
-        output.contains("invalid-utf8.yaml:4:10: error[yaml-syntax]: invalid YAML: this byte is not UTF-8"),
+        output.contains(
+            "invalid-utf8.yaml:4:10: error[yaml-syntax]: invalid YAML: this byte is not UTF-8"
+        ),
         "{output}"
     );
     assert!(

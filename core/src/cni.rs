@@ -342,11 +342,7 @@ fn classify_assign_error(err: &IpamError) -> FailureCause {
 }
 
 fn pod_attributes(request: &AddRequest<'_>) -> OwnerAttrs {
-    OwnerAttrs::from_iter([
-        ("namespace", request.namespace),
-        ("node", request.node),
-        ("pod", request.pod),
-    ])
+    OwnerAttrs::of_pod(request.namespace, request.node, request.pod)
 }
 
 /// The IPAM plugin's automatic path (spec §2.5, §2.6, §2.8).

@@ -268,8 +268,16 @@ impl Block {
 
     /// Reuses an attribute entry with the same handle and attributes, or adds one.
     fn find_or_add_attribute(&mut self, handle: Option<&Handle>, attrs: &OwnerAttrs) -> usize {
+        // A block's handles mostly share their start (network, namespace, workload) and differ
+        // in their last characters, so those are compared before the whole text.
+        let same_handle = |other: Option<&Handle>| match (other, handle) {
+            (Some(a), Some(b)) => {
+                a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+            }
+            (a, b) => a.is_none() && b.is_none(),
+        };
         let same = |a: &AllocationAttribute| {
-            a.handle_id.as_ref() == handle
+            same_handle(a.handle_id.as_ref())
                 && a.released_at.is_none()
                 && a.alternate_owner_attrs.is_empty()
                 && a.active_owner_attrs == *attrs

@@ -584,3 +584,23 @@ fn a_block_that_is_already_ours_is_reused_not_recreated() {
         vec![net("10.0.0.0/26")]
     );
 }
+
+#[test]
+fn a_pods_owner_attributes_are_the_sorted_map_of_its_three_keys() {
+    let built = OwnerAttrs::of_pod("default", "node-1", "web-0");
+    let inserted = OwnerAttrs::from_iter([
+        ("pod", "web-0"),
+        ("node", "node-1"),
+        ("namespace", "default"),
+    ]);
+    assert_eq!(built, inserted);
+    let pairs: Vec<_> = built.iter().collect();
+    assert_eq!(
+        pairs,
+        [
+            ("namespace", "default"),
+            ("node", "node-1"),
+            ("pod", "web-0")
+        ]
+    );
+}
