@@ -26,9 +26,21 @@ const REPLAN_DELAY_MS: u32 = 150;
 /// Height of one editor line in CSS pixels (`static/style.css`, `--line`).
 const LINE_PX: i32 = 20;
 
+#[derive(Properties)]
+pub struct AppProps {
+    /// The page's mode and starting texts (`page::start`), read once before the app is drawn.
+    pub start: Rc<page::Start>,
+}
+
+impl PartialEq for AppProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.start, &other.start)
+    }
+}
+
 #[function_component(App)]
-pub fn app() -> Html {
-    let mode = use_memo((), |()| page::start());
+pub fn app(props: &AppProps) -> Html {
+    let mode = props.start.clone();
     let state = {
         let start = mode.clone();
         use_reducer(move || {
@@ -119,14 +131,29 @@ pub fn app() -> Html {
         && sim.pools.is_empty()
         && sim.blocks.is_empty()
         && sim.tunnels.is_empty());
-    let open_url = use_memo(
-        (plan.text.clone(), plan.existing.clone(), embed),
-        |(text, existing, embed)| {
-            embed
-                .then(|| page::share_url(text, existing))
-                .unwrap_or_default()
-        },
-    );
+    // The embed view's link to the full planner, for the planned texts. It is compressed
+    // asynchronously; a result that arrives after the texts changed again is dropped.
+    let open_url = use_state(String::new);
+    {
+        let open_url = open_url.clone();
+        use_effect_with(
+            (plan.text.clone(), plan.existing.clone(), embed),
+            move |(text, existing, embed)| {
+                let current = Rc::new(std::cell::Cell::new(true));
+                if *embed {
+                    let (text, existing, current) =
+                        (text.clone(), existing.clone(), current.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let url = page::share_url(&text, &existing).await;
+                        if current.get() {
+                            open_url.set(url);
+                        }
+                    });
+                }
+                move || current.set(false)
+            },
+        );
+    }
     let reviewing = st::is_review(&state.existing);
     let existing_problems = sim
         .diagnostics

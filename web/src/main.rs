@@ -19,7 +19,12 @@ use wasm_bindgen::prelude::*;
 fn main() {
     report_aborts();
     register_service_worker();
-    yew::Renderer::<app::App>::new().render();
+    // The start-up texts may come from a share fragment, which the browser decompresses
+    // asynchronously; the app is drawn once they are known.
+    wasm_bindgen_futures::spawn_local(async {
+        let start = std::rc::Rc::new(page::start().await);
+        yew::Renderer::<app::App>::with_props(app::AppProps { start }).render();
+    });
 }
 
 /// The notice shown once the page has hit a bug; it names no cause because an aborted panic

@@ -37,7 +37,8 @@ pub struct Start {
     pub undo: Option<Undo>,
 }
 
-pub fn start() -> Start {
+/// Async because a share fragment is decompressed by the browser's streams.
+pub async fn start() -> Start {
     let location = web_sys::window().map(|w| w.location());
     let search = location
         .as_ref()
@@ -48,7 +49,7 @@ pub fn start() -> Start {
         .and_then(|l| l.hash().ok())
         .unwrap_or_default();
     let params = Params(search.trim_start_matches('?'));
-    let shared = share::decode(&hash);
+    let shared = share::decode(&hash).await;
     if params.has("embed") {
         let Shared { text, existing } = shared.unwrap_or_else(|| {
             let example = params
@@ -107,29 +108,37 @@ pub fn start() -> Start {
     }
 }
 
-/// The full planner's URL with `text` and `existing` in its fragment.
-pub fn share_url(text: &str, existing: &str) -> String {
+/// The full planner's URL with `text` and `existing` in its fragment (empty where the browser
+/// cannot compress).
+pub async fn share_url(text: &str, existing: &str) -> String {
+    let Some(fragment) = share::encode(text, existing).await else {
+        return String::new();
+    };
     let base = web_sys::window()
         .and_then(|w| {
             let l = w.location();
             Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
         })
         .unwrap_or_default();
-    format!("{base}#{}", share::encode(text, existing))
+    format!("{base}#{fragment}")
 }
 
 /// Calls `on_shared` with the texts of every share fragment the address bar later receives (the
 /// fragment is then removed). Listens until the returned value is dropped.
 pub fn on_fragment_change(on_shared: impl Fn(Shared) + 'static) -> Option<FragmentListener> {
     let window = web_sys::window()?;
+    let on_shared = std::rc::Rc::new(on_shared);
     let closure = Closure::<dyn Fn()>::new(move || {
         let hash = web_sys::window()
             .and_then(|w| w.location().hash().ok())
             .unwrap_or_default();
-        if let Some(shared) = share::decode(&hash) {
-            forget_fragment();
-            on_shared(shared);
-        }
+        let on_shared = on_shared.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(shared) = share::decode(&hash).await {
+                forget_fragment();
+                on_shared(shared);
+            }
+        });
     });
     window
         .add_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref())

@@ -22,10 +22,14 @@ pub fn header(props: &HeaderProps) -> Html {
         let (link, copied) = (link.clone(), copied.clone());
         let texts = (props.text.clone(), props.existing.clone());
         Callback::from(move |_: MouseEvent| {
-            let url = page::share_url(&texts.0, &texts.1);
-            copied.set(false);
-            copy_to_clipboard(&url, copied.clone());
-            link.set(Some((texts.clone(), url)));
+            let (link, copied, texts) = (link.clone(), copied.clone(), texts.clone());
+            // The browser compresses asynchronously; the link is shown (and copied) once made.
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = page::share_url(&texts.0, &texts.1).await;
+                copied.set(false);
+                copy_to_clipboard(&url, copied.clone());
+                link.set(Some((texts, url)));
+            });
         })
     };
     let onfocus = Callback::from(|e: FocusEvent| {
