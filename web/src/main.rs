@@ -16,6 +16,13 @@ mod text;
 
 use wasm_bindgen::prelude::*;
 
+/// Talc instead of std's dlmalloc: about as much code as the page's share links took, and faster
+/// at the small allocations the planner and Yew make by the thousand. The page is single-threaded
+/// (no `atomics` target feature), which this allocator requires.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn main() {
     report_aborts();
     register_service_worker();
