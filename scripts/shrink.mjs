@@ -2,8 +2,10 @@
 //
 // 1. wasm-bindgen names every import `__wbg_<name>_<16 hex digits>` and every closure shim
 //    export `wasm_bindgen_<hash>___convert__closures…`. The names appear in both the wasm and
-//    its JS glue, and hex digits barely compress: the imports keep their readable part (with a
-//    number where two would clash) and the shims get short names, in both files alike.
+//    its JS glue, and hex digits barely compress: each of these imports and shims gets a short
+//    name (`w<n>` and `s<n>`, numbered in base 36) in both files alike; what an import does
+//    stays readable in the glue's code. (Shortening the module name `./<crate>_bg.js` too was
+//    measured: it gzips 0.2 KB larger.)
 // 2. Trunk's own JS minifier cannot parse wasm-bindgen's glue (see Trunk.toml), so the glue and
 //    the service worker are minified here with terser.
 // 3. The integrity hashes Trunk wrote into index.html are recomputed for the files changed.
@@ -71,11 +73,11 @@ function rename(old, wanted) {
   return fresh;
 }
 
-// An import section entry: module, name, then its description (kind and index or type).
+// An import section entry: module, name, then its description (kind, then a type index or
+// the type of a table, memory or global).
 function rewriteImports(body) {
   let [count, at] = readU32(body, 0);
-  const out = [u32(count)];
-  const names = [];
+  const entries = [];
   for (let i = 0; i < count; i++) {
     let module;
     let field;
@@ -83,27 +85,22 @@ function rewriteImports(body) {
     [field, at] = readName(body, at);
     const descStart = at;
     const kind = body[at++];
-    if (kind === 0) [, at] = readU32(body, at); // function: type index
-    else if (kind === 1) at = skipTable(body, at);
+    if (kind === 0) [, at] = readU32(body, at);
+    else if (kind === 1) at = skipLimits(body, at + 1);
     else if (kind === 2) at = skipLimits(body, at);
-    else if (kind === 3) at += 2; // global: value type, mutability
+    else if (kind === 3) at += 2;
     else throw new Error(`shrink: unknown import kind ${kind}`);
-    names.push(field);
-    out.push(name(module), name(field), body.subarray(descStart, at));
+    entries.push({ module, field, desc: body.subarray(descStart, at) });
   }
-  // The readable names are claimed first, so a hashed name never takes one of them.
-  for (const field of names) if (!/_[0-9a-f]{16}$/.test(field)) taken.add(field);
-  for (let i = 0; i < count; i++) {
-    const match = names[i].match(/^(__wbg_.+)_[0-9a-f]{16}$/);
-    if (match) rename(names[i], match[1]);
-  }
-  // Rebuild with the new names.
-  const rebuilt = [u32(count)];
-  for (let i = 0; i < count; i++) {
-    const [module, field, desc] = out.slice(1 + 3 * i, 4 + 3 * i);
-    rebuilt.push(module, renames.has(names[i]) ? name(renames.get(names[i])) : field, desc);
-  }
-  return Buffer.concat(rebuilt);
+  // The names kept are claimed first, so a new name never takes one of them.
+  const hashed = /^__wbg_.+_[0-9a-f]{16}$/;
+  for (const { field } of entries) if (!hashed.test(field)) taken.add(field);
+  const out = [u32(count)];
+  entries.forEach(({ module, field, desc }, i) => {
+    const fresh = hashed.test(field) ? rename(field, `w${i.toString(36)}`) : field;
+    out.push(name(module), name(fresh), desc);
+  });
+  return Buffer.concat(out);
 }
 
 function skipLimits(body, at) {
@@ -111,10 +108,6 @@ function skipLimits(body, at) {
   [, at] = readU32(body, at);
   if (flags & 1) [, at] = readU32(body, at);
   return at;
-}
-
-function skipTable(body, at) {
-  return skipLimits(body, at + 1);
 }
 
 // An export section entry: name, kind, index.
@@ -129,7 +122,7 @@ function rewriteExports(body) {
     at += 1;
     [, at] = readU32(body, at);
     if (/^wasm_bindgen_[0-9a-f]+___convert__closures/.test(field)) {
-      field = rename(field, `__wbg_shim${shim++}`);
+      field = rename(field, `s${(shim++).toString(36)}`);
     }
     out.push(name(field), body.subarray(descStart, at));
   }
