@@ -9,10 +9,20 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use crate::components::{
-    address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList, editor::Editor,
-    embed_bar::EmbedBar, existing_input::ExistingInput, gallery::Gallery, generators::Generators,
-    header::Header, pool_usage::PoolUsageList, resources::ResourceList, summary::Summary,
-    tunnels::Tunnels, Palette,
+    address_map::{address_map, AddressMapProps},
+    allocations::{allocations, AllocationsProps},
+    diagnostics::{diagnostic_list, DiagnosticListProps},
+    editor::Editor,
+    embed_bar::{embed_bar, EmbedBarProps},
+    existing_input::{existing_input, ExistingInputProps},
+    gallery::{gallery, GalleryProps},
+    generators::Generators,
+    header::Header,
+    pool_usage::PoolUsageList,
+    resources::ResourceList,
+    summary::{summary, SummaryProps},
+    tunnels::Tunnels,
+    Palette,
 };
 use crate::components::{class, on};
 use crate::examples::REVIEW_EXAMPLES;
@@ -164,18 +174,24 @@ pub fn app(props: &AppProps) -> Html {
     html! {
         <div class={class(&["app", on(embed, "embed")])}>
             if embed {
-                <EmbedBar open_url={(*open_url).clone()} />
+                { embed_bar(&EmbedBarProps { open_url: (*open_url).clone() }) }
             } else {
                 <Header text={state.text.clone()} existing={state.existing.clone()} />
-                <Gallery text={state.text.clone()} existing={state.existing.clone()} {on_load} />
+                { gallery(&GalleryProps { text: state.text.clone(), existing: state.existing.clone(), on_load }) }
             }
             <main class="layout">
                 <section class={class(&["pane", "editor-pane", on(reviewing, "reviewing")])}
                     aria-label="Manifests">
                     if !mode.readonly {
-                        <ExistingInput text={state.existing.clone()} on_input={on_existing_input}
-                            on_clear={on_clear_existing} on_load_example={on_load_review}
-                            textarea={existing_area} problems={existing_problems} compact={embed} />
+                        { existing_input(&ExistingInputProps {
+                            text: state.existing.clone(),
+                            on_input: on_existing_input,
+                            on_clear: on_clear_existing,
+                            on_load_example: on_load_review,
+                            textarea: existing_area,
+                            problems: existing_problems,
+                            compact: embed,
+                        }) }
                     } else if reviewing {
                         <p class="existing-note" data-testid="existing-note">
                             { "Reviewed as a change to an existing cluster (its state is not shown)." }
@@ -186,16 +202,29 @@ pub fn app(props: &AppProps) -> Html {
                         compact={embed} readonly={mode.readonly} {reviewing} />
                 </section>
                 <section class="pane results-pane" aria-label="Results">
-                    <Summary plan={plan.clone()} {stale} undo={state.undo.clone()} {on_undo} />
-                    <DiagnosticList plan={plan.clone()} {stale} on_jump={on_jump.clone()}
-                        on_jump_existing={on_jump_existing.clone()} {on_fix} />
+                    { summary(&SummaryProps { plan: plan.clone(), stale, undo: state.undo.clone(), on_undo }) }
+                    { diagnostic_list(&DiagnosticListProps {
+                        plan: plan.clone(),
+                        stale,
+                        on_jump: on_jump.clone(),
+                        on_jump_existing: on_jump_existing.clone(),
+                        on_fix,
+                    }) }
                     if simulated {
-                        <Allocations plan={plan.clone()} palette={palette.clone()}
-                            on_select_block={on_select_block.clone()} on_jump={on_jump.clone()}
-                            {on_jump_existing} />
+                        { allocations(&AllocationsProps {
+                            plan: plan.clone(),
+                            palette: palette.clone(),
+                            on_select_block: on_select_block.clone(),
+                            on_jump: on_jump.clone(),
+                            on_jump_existing,
+                        }) }
                         <PoolUsageList plan={plan.clone()} />
-                        <AddressMap plan={plan.clone()} palette={palette.clone()}
-                            selected_block={state.selected_block.clone()} {on_select_block} />
+                        { address_map(&AddressMapProps {
+                            plan: plan.clone(),
+                            palette: palette.clone(),
+                            selected_block: state.selected_block.clone(),
+                            on_select_block,
+                        }) }
                         <Tunnels plan={plan.clone()} palette={palette.clone()} />
                     } else {
                         <section class="simulation-empty" data-testid="simulation-empty">
