@@ -12,12 +12,12 @@ use crate::components::{
     address_map::{address_map, AddressMapProps},
     allocations::{allocations, AllocationsProps},
     diagnostics::{diagnostic_list, DiagnosticListProps},
-    editor::Editor,
+    editor::{editor, markers, EditorProps},
     embed_bar::{embed_bar, EmbedBarProps},
     existing_input::{existing_input, ExistingInputProps},
     gallery::{gallery, GalleryProps},
-    generators::Generators,
-    header::Header,
+    generators::{generators, GeneratorsProps, Tab},
+    header::{header, HeaderProps, ShareLink},
     pool_usage::PoolUsageList,
     resources::ResourceList,
     summary::{summary, SummaryProps},
@@ -133,6 +133,12 @@ pub fn app(props: &AppProps) -> Html {
     let on_generated = make_callback(&state, Action::AddGenerated);
 
     let plan = state.plan.clone();
+    // The state and memos of the views drawn by plain functions (see components/mod.rs).
+    let share_link = use_state(ShareLink::default);
+    let copied = use_state(|| false);
+    let tab = use_state(Tab::default);
+    let marks = use_node_ref();
+    let markers = use_memo(plan.clone(), |plan| markers(plan));
     let palette = use_memo(plan.clone(), |plan| Palette::of(plan));
     let palette: Rc<Palette> = (*palette).clone();
     let stale = state.is_stale();
@@ -176,7 +182,12 @@ pub fn app(props: &AppProps) -> Html {
             if embed {
                 { embed_bar(&EmbedBarProps { open_url: (*open_url).clone() }) }
             } else {
-                <Header text={state.text.clone()} existing={state.existing.clone()} />
+                { header(&HeaderProps {
+                    text: state.text.clone(),
+                    existing: state.existing.clone(),
+                    link: share_link,
+                    copied,
+                }) }
                 { gallery(&GalleryProps { text: state.text.clone(), existing: state.existing.clone(), on_load }) }
             }
             <main class="layout">
@@ -197,9 +208,18 @@ pub fn app(props: &AppProps) -> Html {
                             { "Reviewed as a change to an existing cluster (its state is not shown)." }
                         </p>
                     }
-                    <Editor text={state.text.clone()} plan={plan.clone()} {on_input}
-                        on_jump={on_jump.clone()} textarea={textarea.clone()} gutter={gutter.clone()}
-                        compact={embed} readonly={mode.readonly} {reviewing} />
+                    { editor(&EditorProps {
+                        text: state.text.clone(),
+                        on_input,
+                        on_jump: on_jump.clone(),
+                        textarea: textarea.clone(),
+                        gutter: gutter.clone(),
+                        compact: embed,
+                        reviewing,
+                        readonly: mode.readonly,
+                        markers,
+                        marks,
+                    }) }
                 </section>
                 <section class="pane results-pane" aria-label="Results">
                     { summary(&SummaryProps { plan: plan.clone(), stale, undo: state.undo.clone(), on_undo }) }
@@ -233,7 +253,7 @@ pub fn app(props: &AppProps) -> Html {
                         </section>
                     }
                     if !embed {
-                        <Generators plan={plan.clone()} {stale} on_apply={on_generated} />
+                        { generators(&GeneratorsProps { plan: plan.clone(), stale, on_apply: on_generated, tab }) }
                         <ResourceList resources={plan.analysis.resources()} />
                     }
                 </section>
