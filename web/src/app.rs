@@ -18,11 +18,11 @@ use crate::components::{
     gallery::{gallery, GalleryProps},
     generators::{generators, GeneratorsProps, Tab},
     header::{header, HeaderProps, ShareLink},
-    pool_usage::PoolUsageList,
-    resources::ResourceList,
+    pool_usage::pool_usage_list,
+    resources::resource_list,
     summary::{summary, SummaryProps},
-    tunnels::Tunnels,
-    Palette,
+    tunnels::tunnels,
+    Palette, PlanView, PlanViewFn,
 };
 use crate::components::{class, on};
 use crate::examples::REVIEW_EXAMPLES;
@@ -238,14 +238,14 @@ pub fn app(props: &AppProps) -> Html {
                             on_jump: on_jump.clone(),
                             on_jump_existing,
                         }) }
-                        <PoolUsageList plan={plan.clone()} />
+                        <PlanView plan={plan.clone()} palette={palette.clone()} view={pool_usage_list as PlanViewFn} />
                         { address_map(&AddressMapProps {
                             plan: plan.clone(),
                             palette: palette.clone(),
                             selected_block: state.selected_block.clone(),
                             on_select_block,
                         }) }
-                        <Tunnels plan={plan.clone()} palette={palette.clone()} />
+                        <PlanView plan={plan.clone()} palette={palette.clone()} view={tunnels as PlanViewFn} />
                     } else {
                         <section class="simulation-empty" data-testid="simulation-empty">
                             <h2 class="pane-title">{ "Simulation" }</h2>
@@ -254,7 +254,7 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     if !embed {
                         { generators(&GeneratorsProps { plan: plan.clone(), stale, on_apply: on_generated, tab }) }
-                        <ResourceList resources={plan.analysis.resources()} />
+                        <PlanView plan={plan.clone()} palette={palette.clone()} view={resource_list as PlanViewFn} />
                     }
                 </section>
             </main>
