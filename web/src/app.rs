@@ -159,8 +159,7 @@ pub fn app(props: &AppProps) -> Html {
                 if *embed {
                     let (text, existing, current) =
                         (text.clone(), existing.clone(), current.clone());
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let url = page::share_url(&text, &existing).await;
+                    page::share_url(&text, &existing, move |url| {
                         if current.get() {
                             open_url.set(url);
                         }

@@ -28,8 +28,8 @@ fn main() {
     register_service_worker();
     // The start-up texts may come from a share fragment, which the browser decompresses
     // asynchronously; the app is drawn once they are known.
-    wasm_bindgen_futures::spawn_local(async {
-        let start = std::rc::Rc::new(page::start().await);
+    page::start(|start| {
+        let start = std::rc::Rc::new(start);
         yew::Renderer::<app::App>::with_props(app::AppProps { start }).render();
     });
 }

@@ -21,20 +21,29 @@ pub struct Shared {
 /// Decoded texts larger than this are refused, so a crafted link cannot exhaust memory.
 const MAX_TEXT: usize = 4 << 20;
 
-/// The fragment (without `#`) that restores `text` and `existing`, or `None` where the browser
-/// cannot compress (it lacks `CompressionStream`).
-pub async fn encode(text: &str, existing: &str) -> Option<String> {
+/// Calls `done` with the fragment (without `#`) that restores `text` and `existing`, or with
+/// `None` where the browser cannot compress (it lacks `CompressionStream`). The browser
+/// compresses asynchronously: `done` runs later, from a promise callback.
+pub fn encode(text: &str, existing: &str, done: impl FnOnce(Option<String>) + 'static) {
     let (version, payload) = frame(text, existing);
-    let packed = browser::deflate_raw(&payload).await?;
-    Some(fragment(version, &packed))
+    browser::deflate_raw(
+        &payload,
+        Box::new(move |packed| done(packed.map(|p| fragment(version, &p)))),
+    );
 }
 
-/// What a fragment (with or without its `#`) carries, or `None` when it is not a share fragment
-/// or is damaged.
-pub async fn decode(fragment: &str) -> Option<Shared> {
-    let (version, packed) = split(fragment)?;
-    let payload = browser::inflate_raw(&packed, MAX_TEXT).await?;
-    unframe(version, payload)
+/// Calls `done` with what a fragment (with or without its `#`) carries, or with `None` when it
+/// is not a share fragment or is damaged. `done` runs at once for a fragment that is not a
+/// share link, and later, from a promise callback, for one that is.
+pub fn decode(fragment: &str, done: impl FnOnce(Option<Shared>) + 'static) {
+    let Some((version, packed)) = split(fragment) else {
+        return done(None);
+    };
+    browser::inflate_raw(
+        &packed,
+        MAX_TEXT,
+        Box::new(move |payload| done(payload.and_then(|p| unframe(version, p)))),
+    );
 }
 
 /// The version a link is written as and its payload before compression.
@@ -96,10 +105,12 @@ fn unframe(version: &str, payload: Vec<u8>) -> Option<Shared> {
 /// `deflate-raw`), so the page ships no compressor of its own. The bytes pass through a Blob's
 /// stream and are read back chunk by chunk, which lets decompression stop at a size limit.
 mod browser {
-    use js_sys::{Array, Promise, Reflect, Uint8Array};
+    use js_sys::{Array, Reflect, Uint8Array};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
+
+    /// Receives the bytes that came out of a stream, or `None`.
+    pub type Done = Box<dyn FnOnce(Option<Vec<u8>>)>;
 
     #[wasm_bindgen]
     extern "C" {
@@ -113,9 +124,9 @@ mod browser {
         /// A `ReadableStreamDefaultReader`.
         type Reader;
         #[wasm_bindgen(method)]
-        fn read(this: &Reader) -> Promise;
+        fn read(this: &Reader) -> Chunk;
         #[wasm_bindgen(method)]
-        fn cancel(this: &Reader) -> Promise;
+        fn cancel(this: &Reader) -> JsValue;
 
         type Blob;
         #[wasm_bindgen(constructor)]
@@ -130,44 +141,71 @@ mod browser {
         type DecompressionStream;
         #[wasm_bindgen(constructor, catch)]
         fn new(format: &str) -> Result<DecompressionStream, JsValue>;
+
+        /// The promise of the next chunk.
+        type Chunk;
+        /// `chunk.then(settled, settled)`: one function for both outcomes, so it is called
+        /// exactly once and its closure freed.
+        #[wasm_bindgen(method, js_name = then)]
+        fn settle(this: &Chunk, fulfilled: &JsValue, rejected: &JsValue) -> JsValue;
     }
 
-    pub async fn deflate_raw(bytes: &[u8]) -> Option<Vec<u8>> {
-        let transform = CompressionStream::new("deflate-raw").ok()?;
-        pipe(bytes, &transform, usize::MAX).await
+    pub fn deflate_raw(bytes: &[u8], done: Done) {
+        match CompressionStream::new("deflate-raw") {
+            Ok(transform) => pipe(bytes, &transform, usize::MAX, done),
+            Err(_) => done(None),
+        }
     }
 
-    /// The decompressed bytes, or `None` when they are damaged or longer than `limit`.
-    pub async fn inflate_raw(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
-        let transform = DecompressionStream::new("deflate-raw").ok()?;
-        pipe(bytes, &transform, limit).await
+    /// Passes the decompressed bytes to `done`, or `None` when they are damaged or longer than
+    /// `limit`.
+    pub fn inflate_raw(bytes: &[u8], limit: usize, done: Done) {
+        match DecompressionStream::new("deflate-raw") {
+            Ok(transform) => pipe(bytes, &transform, limit, done),
+            Err(_) => done(None),
+        }
     }
 
-    /// `bytes` passed through `transform`, or `None` when the stream fails or its output grows
-    /// past `limit` (the stream is then cancelled, so no more of it is decompressed).
-    async fn pipe(bytes: &[u8], transform: &JsValue, limit: usize) -> Option<Vec<u8>> {
+    /// Passes `bytes` through `transform` to `done`, or `None` when the stream fails or its
+    /// output grows past `limit` (the stream is then cancelled, so no more of it is
+    /// decompressed).
+    fn pipe(bytes: &[u8], transform: &JsValue, limit: usize, done: Done) {
         let parts = Array::of1(&Uint8Array::from(bytes));
         let reader = Blob::new(&parts)
             .stream()
             .pipe_through(transform)
             .get_reader();
-        let mut out = Vec::new();
-        loop {
-            let chunk = JsFuture::from(reader.read()).await.ok()?;
-            if Reflect::get(&chunk, &"done".into()).ok()?.is_truthy() {
-                return Some(out);
+        read(reader, Vec::new(), limit, done);
+    }
+
+    /// Reads the next chunk into `out`, then the next, until the stream ends or fails.
+    fn read(reader: Reader, mut out: Vec<u8>, limit: usize, done: Done) {
+        let promise = reader.read();
+        let settled = Closure::once_into_js(move |result: JsValue| {
+            // A chunk is `{done, value}`; a failure (damaged data) settles with an error,
+            // which has no `done`.
+            let finished = Reflect::get(&result, &"done".into()).unwrap_or_default();
+            if finished.is_undefined() {
+                return done(None);
             }
-            let value: Uint8Array = Reflect::get(&chunk, &"value".into()).ok()?.unchecked_into();
+            if finished.is_truthy() {
+                return done(Some(out));
+            }
+            let value: Uint8Array = Reflect::get(&result, &"value".into())
+                .unwrap_or_default()
+                .unchecked_into();
             let start = out.len();
             let len = value.length() as usize;
             if len > limit - start {
                 // The promise only settles the cancellation; there is nothing to wait for.
                 let _ = reader.cancel();
-                return None;
+                return done(None);
             }
             out.resize(start + len, 0);
             value.copy_to(&mut out[start..]);
-        }
+            read(reader, out, limit, done);
+        });
+        let _ = promise.settle(&settled, &settled);
     }
 }
 

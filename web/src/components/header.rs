@@ -29,8 +29,8 @@ pub fn header(props: &HeaderProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let (link, copied, texts) = (link.clone(), copied.clone(), texts.clone());
             // The browser compresses asynchronously; the link is shown (and copied) once made.
-            wasm_bindgen_futures::spawn_local(async move {
-                let url = page::share_url(&texts.0, &texts.1).await;
+            let (text, existing) = texts.clone();
+            page::share_url(&text, &existing, move |url| {
                 copied.set(false);
                 copy_to_clipboard(&url, copied.clone());
                 link.set(Some((texts, url)));
