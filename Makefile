@@ -22,9 +22,11 @@ setup:
 build: setup
 	cargo build --release --bins
 
-# The release site: index.html, one .wasm, its JS glue and styles, sealed with a CSP.
+# The release site: index.html, one .wasm, its JS glue and styles, sealed with a CSP. shrink.mjs
+# shortens wasm-bindgen's hashed import names and minifies the JS (Trunk's minifier cannot).
 dist: setup
 	$(WASM_RUN) trunk build --release --offline
+	node scripts/shrink.mjs dist
 	node scripts/csp.mjs dist/index.html
 	@gzip -9c dist/*.wasm | wc -c | awk '{printf "dist: wasm %.1f KB gzipped\n", $$1/1024}'
 

@@ -13,6 +13,10 @@ bash scripts/setup-toolchain.sh
 if [[ ! -d tests/e2e/node_modules/playwright-core ]]; then
   (cd tests/e2e && npm ci --no-audit --no-fund)
 fi
+# terser, which `make dist` runs on the site's JS (scripts/shrink.mjs).
+if [[ ! -d scripts/node_modules/terser ]]; then
+  (cd scripts && npm ci --no-audit --no-fund)
+fi
 # Registry access happens here only; every later build runs offline.
 cargo fetch --locked >/dev/null 2>&1 || cargo fetch
 # The crates std itself depends on, for the site's std built from source (wasm-run adds

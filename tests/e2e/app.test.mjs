@@ -57,6 +57,25 @@ test('locates a YAML syntax error, and keeps the input across a reload', async (
   await context.close();
 });
 
+test('texts are stored as JSON strings, and those stored by earlier builds are read', async () => {
+  const { context, page, problems } = await env.openPage();
+  // What the page wrote while it stored through gloo-storage (serde_json): a JSON string.
+  await page.evaluate(() => {
+    localStorage.setItem('ipam-planner:input', '"kind: Stored \u00e9\\n# \\"quoted\\"\\n"');
+    localStorage.setItem('ipam-planner:existing', '"kind: List\\nitems: []\\n"');
+  });
+  await page.reload();
+  await page.locator(INPUT).waitFor();
+  assert.equal(await page.inputValue(INPUT), 'kind: Stored \u00e9\n# "quoted"\n');
+  assert.equal(await page.inputValue('[data-testid="existing-input"]'), 'kind: List\nitems: []\n');
+  await page.fill(INPUT, 'kind: New\n\t"x"\n');
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => localStorage.getItem('ipam-planner:input')),
+    '"kind: New\\n\\t\\"x\\"\\n"');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('shows the example cluster on a first visit', async () => {
   const { context, page, problems } = await env.openPage();
   const text = await page.inputValue(INPUT);

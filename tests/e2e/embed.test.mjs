@@ -24,8 +24,11 @@ test('?embed&example= shows that example compactly, without the header', async (
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => localStorage.getItem('ipam-planner:input')), null);
 
-  // "Open in the planner" carries the current text to the full page.
-  const href = await page.locator('[data-testid="open-in-planner"]').getAttribute('href');
+  // "Open in the planner" carries the current text to the full page (the browser compresses it
+  // asynchronously, so the link is awaited).
+  const open = page.locator('[data-testid="open-in-planner"][href*="#v1:"]');
+  await open.waitFor();
+  const href = await open.getAttribute('href');
   assert.ok(href.startsWith(`${env.origin}/#v1:`), href);
   const full = await context.newPage();
   await full.goto(href);

@@ -199,7 +199,10 @@ test('embeds: the existing input is optional, and hidden when read-only', async 
   await page.locator(diagnostic('pool-update-refused')).first().waitFor();
   await page.setViewportSize({ width: 900, height: 640 });
   await page.screenshot({ path: join(shots, 'embed-review.png') });
-  const href = await page.locator('[data-testid="open-in-planner"]').getAttribute('href');
+  // The browser compresses the link asynchronously.
+  const open = page.locator('[data-testid="open-in-planner"][href*="#v2:"]');
+  await open.waitFor();
+  const href = await open.getAttribute('href');
   assert.ok(href.startsWith(`${env.origin}/#v2:`), href);
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => localStorage.getItem('ipam-planner:existing')), null);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 
 import { useBrowser, shots, INPUT } from './helpers.mjs';
 
@@ -74,6 +75,49 @@ test('a damaged share link falls back to the stored text', async () => {
   await page.goto(`${env.origin}/#v1:@@@not-a-link`);
   await page.locator(INPUT).waitFor();
   assert.equal(await page.inputValue(INPUT), 'kind: Kept\n');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+// Links the page wrote while it compressed with miniz_oxide (level 9), before the browser's
+// CompressionStream took over; web/src/share.rs reads the same two links in its unit tests.
+const OLD_V1 = 'v1:LcwxCsJAEEDRfk4xYO2aIChsKwh2qezH2VXGbHbCZLXOIaxsrD2HN_EEHsEItg_-n-GGjq8ncroMJRq-'
+  + 'xxtqCpgkt_h53EegXvbRBtHssTc9Ry5MSVid2mlxXUIrOXjcNY1qgi4WClTIA2KmLk7NxHNCRBj6yD9nCeax'
+  + 'rtzaVa5a1CuA_2RresjCVNTgCw';
+const OLD_V1_TEXT = TEXT.replace('shared', 'old link');
+const OLD_V2 = 'v2:LclBCsIwEAXQ_Zzig_uYgBScGwguunIjLoZk0MEmKU3onTyHFyuFbt-7DCyzPXRpVgtjDfS1khh3a52s'
+  + 'a26M54tOmGxV_H9H38ax1omydknShQkokpURP1LeSm3WuGO0tDCCd1fnnT-HgTY';
+
+test('links written by the earlier compressor still open', async () => {
+  const { context, page, problems } = await env.openPage();
+  await page.goto(`${env.origin}/#${OLD_V1}`);
+  await page.locator(INPUT).waitFor();
+  assert.equal(await page.inputValue(INPUT), OLD_V1_TEXT);
+  // Opened in a tab already showing the planner: only the fragment changes.
+  await page.evaluate((hash) => { window.location.hash = hash; }, OLD_V2);
+  await page.waitForFunction(
+    (input) => document.querySelector(input).value.includes('name: change'), INPUT);
+  assert.equal(await page.inputValue(INPUT),
+    'kind: IPPool\nmetadata:\n  name: change\nspec:\n  cidr: 10.9.0.0/16\n');
+  assert.equal(await page.inputValue('[data-testid="existing-input"]'),
+    'apiVersion: v1\nkind: List\nitems: []\n# live é\n');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a link that inflates past 4 MiB is refused and the stored text kept', async () => {
+  const { context, page, problems } = await env.openPage();
+  await page.fill(INPUT, 'kind: Kept\n');
+  await page.waitForTimeout(300);
+  const bomb = deflateRawSync(Buffer.alloc((4 << 20) + 1, 'a'), { level: 9 }).toString('base64url');
+  await page.goto(`${env.origin}/#v1:${bomb}`);
+  await page.locator(INPUT).waitFor();
+  assert.equal(await page.inputValue(INPUT), 'kind: Kept\n');
+  // A small link of the same kind opens, so the refusal is the limit's doing.
+  const small = deflateRawSync(Buffer.from('kind: Small\n'), { level: 9 }).toString('base64url');
+  await page.goto(`${env.origin}/#v1:${small}`);
+  await page.locator(INPUT).waitFor();
+  assert.equal(await page.inputValue(INPUT), 'kind: Small\n');
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -9,10 +9,20 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use crate::components::{
-    address_map::AddressMap, allocations::Allocations, diagnostics::DiagnosticList, editor::Editor,
-    embed_bar::EmbedBar, existing_input::ExistingInput, gallery::Gallery, generators::Generators,
-    header::Header, pool_usage::PoolUsageList, resources::ResourceList, summary::Summary,
-    tunnels::Tunnels, Palette,
+    address_map::{address_map, AddressMapProps},
+    allocations::{allocations, AllocationsProps},
+    diagnostics::{diagnostic_list, DiagnosticListProps},
+    editor::{editor, markers, EditorProps},
+    embed_bar::{embed_bar, EmbedBarProps},
+    existing_input::{existing_input, ExistingInputProps},
+    gallery::{gallery, GalleryProps},
+    generators::{generators, GeneratorsProps, Tab},
+    header::{header, HeaderProps, ShareLink},
+    pool_usage::pool_usage_list,
+    resources::resource_list,
+    summary::{summary, SummaryProps},
+    tunnels::tunnels,
+    Palette, PlanView, PlanViewFn,
 };
 use crate::components::{class, on};
 use crate::examples::REVIEW_EXAMPLES;
@@ -26,9 +36,21 @@ const REPLAN_DELAY_MS: u32 = 150;
 /// Height of one editor line in CSS pixels (`static/style.css`, `--line`).
 const LINE_PX: i32 = 20;
 
+#[derive(Properties)]
+pub struct AppProps {
+    /// The page's mode and starting texts (`page::start`), read once before the app is drawn.
+    pub start: Rc<page::Start>,
+}
+
+impl PartialEq for AppProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.start, &other.start)
+    }
+}
+
 #[function_component(App)]
-pub fn app() -> Html {
-    let mode = use_memo((), |()| page::start());
+pub fn app(props: &AppProps) -> Html {
+    let mode = props.start.clone();
     let state = {
         let start = mode.clone();
         use_reducer(move || {
@@ -111,6 +133,12 @@ pub fn app() -> Html {
     let on_generated = make_callback(&state, Action::AddGenerated);
 
     let plan = state.plan.clone();
+    // The state and memos of the views drawn by plain functions (see components/mod.rs).
+    let share_link = use_state(ShareLink::default);
+    let copied = use_state(|| false);
+    let tab = use_state(Tab::default);
+    let marks = use_node_ref();
+    let markers = use_memo(plan.clone(), |plan| markers(plan));
     let palette = use_memo(plan.clone(), |plan| Palette::of(plan));
     let palette: Rc<Palette> = (*palette).clone();
     let stale = state.is_stale();
@@ -119,14 +147,28 @@ pub fn app() -> Html {
         && sim.pools.is_empty()
         && sim.blocks.is_empty()
         && sim.tunnels.is_empty());
-    let open_url = use_memo(
-        (plan.text.clone(), plan.existing.clone(), embed),
-        |(text, existing, embed)| {
-            embed
-                .then(|| page::share_url(text, existing))
-                .unwrap_or_default()
-        },
-    );
+    // The embed view's link to the full planner, for the planned texts. It is compressed
+    // asynchronously; a result that arrives after the texts changed again is dropped.
+    let open_url = use_state(String::new);
+    {
+        let open_url = open_url.clone();
+        use_effect_with(
+            (plan.text.clone(), plan.existing.clone(), embed),
+            move |(text, existing, embed)| {
+                let current = Rc::new(std::cell::Cell::new(true));
+                if *embed {
+                    let (text, existing, current) =
+                        (text.clone(), existing.clone(), current.clone());
+                    page::share_url(&text, &existing, move |url| {
+                        if current.get() {
+                            open_url.set(url);
+                        }
+                    });
+                }
+                move || current.set(false)
+            },
+        );
+    }
     let reviewing = st::is_review(&state.existing);
     let existing_problems = sim
         .diagnostics
@@ -137,39 +179,72 @@ pub fn app() -> Html {
     html! {
         <div class={class(&["app", on(embed, "embed")])}>
             if embed {
-                <EmbedBar open_url={(*open_url).clone()} />
+                { embed_bar(&EmbedBarProps { open_url: (*open_url).clone() }) }
             } else {
-                <Header text={state.text.clone()} existing={state.existing.clone()} />
-                <Gallery text={state.text.clone()} existing={state.existing.clone()} {on_load} />
+                { header(&HeaderProps {
+                    text: state.text.clone(),
+                    existing: state.existing.clone(),
+                    link: share_link,
+                    copied,
+                }) }
+                { gallery(&GalleryProps { text: state.text.clone(), existing: state.existing.clone(), on_load }) }
             }
             <main class="layout">
                 <section class={class(&["pane", "editor-pane", on(reviewing, "reviewing")])}
                     aria-label="Manifests">
                     if !mode.readonly {
-                        <ExistingInput text={state.existing.clone()} on_input={on_existing_input}
-                            on_clear={on_clear_existing} on_load_example={on_load_review}
-                            textarea={existing_area} problems={existing_problems} compact={embed} />
+                        { existing_input(&ExistingInputProps {
+                            text: state.existing.clone(),
+                            on_input: on_existing_input,
+                            on_clear: on_clear_existing,
+                            on_load_example: on_load_review,
+                            textarea: existing_area,
+                            problems: existing_problems,
+                            compact: embed,
+                        }) }
                     } else if reviewing {
                         <p class="existing-note" data-testid="existing-note">
                             { "Reviewed as a change to an existing cluster (its state is not shown)." }
                         </p>
                     }
-                    <Editor text={state.text.clone()} plan={plan.clone()} {on_input}
-                        on_jump={on_jump.clone()} textarea={textarea.clone()} gutter={gutter.clone()}
-                        compact={embed} readonly={mode.readonly} {reviewing} />
+                    { editor(&EditorProps {
+                        text: state.text.clone(),
+                        on_input,
+                        on_jump: on_jump.clone(),
+                        textarea: textarea.clone(),
+                        gutter: gutter.clone(),
+                        compact: embed,
+                        reviewing,
+                        readonly: mode.readonly,
+                        markers,
+                        marks,
+                    }) }
                 </section>
                 <section class="pane results-pane" aria-label="Results">
-                    <Summary plan={plan.clone()} {stale} undo={state.undo.clone()} {on_undo} />
-                    <DiagnosticList plan={plan.clone()} {stale} on_jump={on_jump.clone()}
-                        on_jump_existing={on_jump_existing.clone()} {on_fix} />
+                    { summary(&SummaryProps { plan: plan.clone(), stale, undo: state.undo.clone(), on_undo }) }
+                    { diagnostic_list(&DiagnosticListProps {
+                        plan: plan.clone(),
+                        stale,
+                        on_jump: on_jump.clone(),
+                        on_jump_existing: on_jump_existing.clone(),
+                        on_fix,
+                    }) }
                     if simulated {
-                        <Allocations plan={plan.clone()} palette={palette.clone()}
-                            on_select_block={on_select_block.clone()} on_jump={on_jump.clone()}
-                            {on_jump_existing} />
-                        <PoolUsageList plan={plan.clone()} />
-                        <AddressMap plan={plan.clone()} palette={palette.clone()}
-                            selected_block={state.selected_block.clone()} {on_select_block} />
-                        <Tunnels plan={plan.clone()} palette={palette.clone()} />
+                        { allocations(&AllocationsProps {
+                            plan: plan.clone(),
+                            palette: palette.clone(),
+                            on_select_block: on_select_block.clone(),
+                            on_jump: on_jump.clone(),
+                            on_jump_existing,
+                        }) }
+                        <PlanView plan={plan.clone()} palette={palette.clone()} view={pool_usage_list as PlanViewFn} />
+                        { address_map(&AddressMapProps {
+                            plan: plan.clone(),
+                            palette: palette.clone(),
+                            selected_block: state.selected_block.clone(),
+                            on_select_block,
+                        }) }
+                        <PlanView plan={plan.clone()} palette={palette.clone()} view={tunnels as PlanViewFn} />
                     } else {
                         <section class="simulation-empty" data-testid="simulation-empty">
                             <h2 class="pane-title">{ "Simulation" }</h2>
@@ -177,8 +252,8 @@ pub fn app() -> Html {
                         </section>
                     }
                     if !embed {
-                        <Generators plan={plan.clone()} {stale} on_apply={on_generated} />
-                        <ResourceList resources={plan.analysis.resources()} />
+                        { generators(&GeneratorsProps { plan: plan.clone(), stale, on_apply: on_generated, tab }) }
+                        <PlanView plan={plan.clone()} palette={palette.clone()} view={resource_list as PlanViewFn} />
                     }
                 </section>
             </main>

@@ -16,10 +16,22 @@ mod text;
 
 use wasm_bindgen::prelude::*;
 
+/// Talc instead of std's dlmalloc: about as much code as the page's share links took, and faster
+/// at the small allocations the planner and Yew make by the thousand. The page is single-threaded
+/// (no `atomics` target feature), which this allocator requires.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn main() {
     report_aborts();
     register_service_worker();
-    yew::Renderer::<app::App>::new().render();
+    // The start-up texts may come from a share fragment, which the browser decompresses
+    // asynchronously; the app is drawn once they are known.
+    page::start(|start| {
+        let start = std::rc::Rc::new(start);
+        yew::Renderer::<app::App>::with_props(app::AppProps { start }).render();
+    });
 }
 
 /// The notice shown once the page has hit a bug; it names no cause because an aborted panic

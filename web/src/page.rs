@@ -37,7 +37,9 @@ pub struct Start {
     pub undo: Option<Undo>,
 }
 
-pub fn start() -> Start {
+/// Calls `done` with the page's mode and starting texts: at once, or later where a share
+/// fragment must first be decompressed by the browser.
+pub fn start(done: impl FnOnce(Start) + 'static) {
     let location = web_sys::window().map(|w| w.location());
     let search = location
         .as_ref()
@@ -47,8 +49,12 @@ pub fn start() -> Start {
         .as_ref()
         .and_then(|l| l.hash().ok())
         .unwrap_or_default();
+    share::decode(&hash, move |shared| done(start_with(&search, shared)));
+}
+
+/// The start-up decisions once the share fragment (if any) is read.
+fn start_with(search: &str, shared: Option<Shared>) -> Start {
     let params = Params(search.trim_start_matches('?'));
-    let shared = share::decode(&hash);
     if params.has("embed") {
         let Shared { text, existing } = shared.unwrap_or_else(|| {
             let example = params
@@ -107,29 +113,40 @@ pub fn start() -> Start {
     }
 }
 
-/// The full planner's URL with `text` and `existing` in its fragment.
-pub fn share_url(text: &str, existing: &str) -> String {
-    let base = web_sys::window()
+/// Calls `done` with the full planner's URL with `text` and `existing` in its fragment (empty
+/// where the browser cannot compress), once the browser has compressed them.
+pub fn share_url(text: &str, existing: &str, done: impl FnOnce(String) + 'static) {
+    share::encode(text, existing, move |fragment| {
+        done(fragment.map_or_else(String::new, |fragment| format!("{}#{fragment}", base_url())))
+    });
+}
+
+/// The page's origin and path.
+fn base_url() -> String {
+    web_sys::window()
         .and_then(|w| {
             let l = w.location();
             Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
         })
-        .unwrap_or_default();
-    format!("{base}#{}", share::encode(text, existing))
+        .unwrap_or_default()
 }
 
 /// Calls `on_shared` with the texts of every share fragment the address bar later receives (the
 /// fragment is then removed). Listens until the returned value is dropped.
 pub fn on_fragment_change(on_shared: impl Fn(Shared) + 'static) -> Option<FragmentListener> {
     let window = web_sys::window()?;
+    let on_shared = std::rc::Rc::new(on_shared);
     let closure = Closure::<dyn Fn()>::new(move || {
         let hash = web_sys::window()
             .and_then(|w| w.location().hash().ok())
             .unwrap_or_default();
-        if let Some(shared) = share::decode(&hash) {
-            forget_fragment();
-            on_shared(shared);
-        }
+        let on_shared = on_shared.clone();
+        share::decode(&hash, move |shared| {
+            if let Some(shared) = shared {
+                forget_fragment();
+                on_shared(shared);
+            }
+        });
     });
     window
         .add_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref())

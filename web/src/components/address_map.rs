@@ -9,11 +9,10 @@ use yew::prelude::*;
 
 use super::on;
 
-use super::block_detail::BlockDetail;
+use super::block_detail::{block_detail, BlockDetailProps};
 use super::{affinity_node, Palette};
 use crate::state::Plan;
 
-#[derive(Properties, PartialEq)]
 pub struct AddressMapProps {
     pub plan: Rc<Plan>,
     pub palette: Rc<Palette>,
@@ -21,7 +20,9 @@ pub struct AddressMapProps {
     pub on_select_block: Callback<Option<String>>,
 }
 
-#[function_component(AddressMap)]
+/// A plain function rather than a component: it is redrawn with the app anyway (its callbacks
+/// are new on every render), and a component costs the site its own copy of Yew's lifecycle
+/// code.
 pub fn address_map(props: &AddressMapProps) -> Html {
     let sim = &props.plan.simulation;
     // Pools in the simulation's order, then any pool only a block names.
@@ -51,11 +52,15 @@ pub fn address_map(props: &AddressMapProps) -> Html {
                     }) }
                 </ul>
                 if let Some(block) = selected {
-                    <BlockDetail block={Rc::new(block.clone())} plan={props.plan.clone()}
-                        palette={props.palette.clone()} on_close={
+                    { block_detail(&BlockDetailProps {
+                        block: Rc::new(block.clone()),
+                        plan: props.plan.clone(),
+                        palette: props.palette.clone(),
+                        on_close: {
                             let on_select = props.on_select_block.clone();
                             Callback::from(move |()| on_select.emit(None))
-                        } />
+                        },
+                    }) }
                 } else {
                     { for pools.iter().map(|(name, cidr)| view_pool(name, cidr.as_deref(), props)) }
                 }

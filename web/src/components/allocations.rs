@@ -13,18 +13,18 @@ use super::on;
 use super::Palette;
 use crate::state::{Plan, EXISTING_FILE};
 
-#[derive(Properties, PartialEq)]
 pub struct AllocationsProps {
     pub plan: Rc<Plan>,
     pub palette: Rc<Palette>,
     pub on_select_block: Callback<Option<String>>,
     pub on_jump: Callback<u32>,
     /// Jumps to a line of the existing cluster's text.
-    #[prop_or_default]
     pub on_jump_existing: Callback<u32>,
 }
 
-#[function_component(Allocations)]
+/// A plain function rather than a component: it is redrawn with the app anyway (its callbacks
+/// are new on every render), and a component costs the site its own copy of Yew's lifecycle
+/// code.
 pub fn allocations(props: &AllocationsProps) -> Html {
     let pods = &props.plan.simulation.pods;
     html! {

@@ -23,7 +23,6 @@ struct Cell<'a> {
     reserved: bool,
 }
 
-#[derive(Properties, PartialEq)]
 pub struct BlockDetailProps {
     pub block: Rc<BlockView>,
     pub plan: Rc<Plan>,
@@ -34,7 +33,9 @@ pub struct BlockDetailProps {
 const CELL: u32 = 10;
 const GAP: u32 = 2;
 
-#[function_component(BlockDetail)]
+/// A plain function rather than a component: it is redrawn with the app anyway (its callbacks
+/// are new on every render), and a component costs the site its own copy of Yew's lifecycle
+/// code.
 pub fn block_detail(props: &BlockDetailProps) -> Html {
     let b = &props.block;
     let cells: Option<Vec<Cell<'_>>> = (b.size <= MAX_CELLS).then(|| {

@@ -15,19 +15,19 @@ use super::on;
 
 use crate::state::{Plan, EXISTING_FILE};
 
-#[derive(Properties, PartialEq)]
 pub struct DiagnosticListProps {
     pub plan: Rc<Plan>,
     /// Whether the text changed since the plan (fixes wait for fresh results).
     pub stale: bool,
     pub on_jump: Callback<u32>,
     /// Jumps to a line of the existing cluster's text.
-    #[prop_or_default]
     pub on_jump_existing: Callback<u32>,
     pub on_fix: Callback<TextEdit>,
 }
 
-#[function_component(DiagnosticList)]
+/// A plain function rather than a component: it is redrawn with the app anyway (its callbacks
+/// are new on every render), and a component costs the site its own copy of Yew's lifecycle
+/// code.
 pub fn diagnostic_list(props: &DiagnosticListProps) -> Html {
     let diagnostics = &props.plan.simulation.diagnostics;
     html! {

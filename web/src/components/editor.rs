@@ -8,35 +8,34 @@ use yew::prelude::*;
 
 use super::on;
 
-use super::gutter::{Gutter, Marker};
+use super::gutter::{gutter, GutterProps, Marker};
 use super::line_marks::LineMarks;
 use crate::state::Plan;
 use crate::text;
 
-#[derive(Properties, PartialEq)]
 pub struct EditorProps {
     pub text: String,
-    pub plan: Rc<Plan>,
     pub on_input: Callback<String>,
     pub on_jump: Callback<u32>,
     /// The text area, for the root's jump-to-line.
     pub textarea: NodeRef,
     /// The gutter, kept scrolled with the text area.
     pub gutter: NodeRef,
-    #[prop_or_default]
     pub compact: bool,
     /// The text is a change reviewed against the existing cluster.
-    #[prop_or_default]
     pub reviewing: bool,
     /// A read-only embed: the text can be selected and copied, not changed.
-    #[prop_or_default]
     pub readonly: bool,
+    /// The plan's diagnostics by line (`markers`, memoised by the app per plan).
+    pub markers: Rc<Vec<Marker>>,
+    /// The layer of line marks behind the text, scrolled with it.
+    pub marks: NodeRef,
 }
 
-#[function_component(Editor)]
+/// A plain function rather than a component, its state kept by the app: a component costs the
+/// site its own copy of Yew's lifecycle code.
 pub fn editor(props: &EditorProps) -> Html {
-    let markers = use_memo(props.plan.clone(), |plan| markers(plan));
-    let marks = use_node_ref();
+    let (markers, marks) = (props.markers.clone(), props.marks.clone());
 
     let oninput = {
         let on_input = props.on_input.clone();
@@ -67,10 +66,12 @@ pub fn editor(props: &EditorProps) -> Html {
                 }
             </label>
             <div class="code-area">
-                <Gutter line_count={line_count}
-                    markers={markers.clone()}
-                    node_ref={props.gutter.clone()}
-                    on_jump={props.on_jump.clone()} />
+                { gutter(&GutterProps {
+                    line_count,
+                    markers: markers.clone(),
+                    node_ref: props.gutter.clone(),
+                    on_jump: props.on_jump.clone(),
+                }) }
                 <div class="text-layers">
                 <LineMarks {line_count} {markers} node_ref={marks} />
                 <textarea
@@ -94,7 +95,8 @@ pub fn editor(props: &EditorProps) -> Html {
 
 /// The gutter markers of a plan: the diagnostics located in the manifests, grouped by line (in
 /// a review, those of the existing cluster's text are not this editor's).
-fn markers(plan: &Plan) -> Vec<Marker> {
+/// The plan's located diagnostics merged by line, for the gutter and the line marks.
+pub fn markers(plan: &Plan) -> Vec<Marker> {
     let mut located: Vec<_> = plan
         .simulation
         .diagnostics

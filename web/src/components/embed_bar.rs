@@ -3,13 +3,13 @@
 
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
 pub struct EmbedBarProps {
     /// The full planner's URL with the current text.
     pub open_url: String,
 }
 
-#[function_component(EmbedBar)]
+/// A plain function rather than a component: it is cheap to redraw with the app, and a component
+/// costs the site its own copy of Yew's lifecycle code.
 pub fn embed_bar(props: &EmbedBarProps) -> Html {
     html! {
         <div class="embed-bar" data-testid="embed-bar">

@@ -14,7 +14,6 @@ pub const EXPORT_COMMAND: &str = "kubectl get ippools.crd.projectcalico.org,ipre
 /// The export command again, folded to fit a narrow text area.
 const PLACEHOLDER: &str = "Optional. Paste the output of\n  kubectl get ippools.crd.projectcalico.org,\n    ipreservations.crd.projectcalico.org,nodes,pods -A -o yaml";
 
-#[derive(Properties, PartialEq)]
 pub struct ExistingInputProps {
     pub text: String,
     pub on_input: Callback<String>,
@@ -26,11 +25,12 @@ pub struct ExistingInputProps {
     pub textarea: NodeRef,
     /// How many of the results' diagnostics are located in this text.
     pub problems: usize,
-    #[prop_or_default]
     pub compact: bool,
 }
 
-#[function_component(ExistingInput)]
+/// A plain function rather than a component: it is redrawn with the app anyway (its callbacks
+/// are new on every render), and a component costs the site its own copy of Yew's lifecycle
+/// code.
 pub fn existing_input(props: &ExistingInputProps) -> Html {
     let oninput = {
         let on_input = props.on_input.clone();

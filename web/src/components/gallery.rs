@@ -7,7 +7,6 @@ use super::on;
 
 use crate::examples::{Example, EXAMPLES, REVIEW_EXAMPLES};
 
-#[derive(Properties, PartialEq)]
 pub struct GalleryProps {
     /// The current texts, to mark the example they equal.
     pub text: String,
@@ -15,7 +14,8 @@ pub struct GalleryProps {
     pub on_load: Callback<&'static Example>,
 }
 
-#[function_component(Gallery)]
+/// A plain function rather than a component: it is cheap to redraw with the app, and a component
+/// costs the site its own copy of Yew's lifecycle code.
 pub fn gallery(props: &GalleryProps) -> Html {
     let button = |e: &'static Example, testid: &'static str| {
         let on_load = props.on_load.clone();

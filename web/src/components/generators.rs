@@ -10,8 +10,10 @@ use super::reserve_form::ReserveForm;
 use super::static_ip_form::StaticIpForm;
 use crate::state::Plan;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tab {
+/// The generator shown.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub enum Tab {
+    #[default]
     StaticIp,
     Reserve,
     Capacity,
@@ -37,17 +39,19 @@ impl Tab {
     }
 }
 
-#[derive(Properties, PartialEq)]
 pub struct GeneratorsProps {
     pub plan: Rc<Plan>,
     pub stale: bool,
     /// Receives the whole new input text ("Add to input").
     pub on_apply: Callback<String>,
+    /// The tab shown, kept by the app.
+    pub tab: UseStateHandle<Tab>,
 }
 
-#[function_component(Generators)]
+/// A plain function rather than a component, its state kept by the app: a component costs the
+/// site its own copy of Yew's lifecycle code.
 pub fn generators(props: &GeneratorsProps) -> Html {
-    let tab = use_state(|| Tab::StaticIp);
+    let tab = props.tab.clone();
     html! {
         <section class="generators" aria-labelledby="generators-title" data-testid="generators">
             <h2 id="generators-title" class="pane-title">{ "Generate" }</h2>

@@ -17,7 +17,6 @@ pub struct Marker {
     pub title: String,
 }
 
-#[derive(Properties, PartialEq)]
 pub struct GutterProps {
     pub line_count: usize,
     /// Sorted by line, one per line.
@@ -26,7 +25,9 @@ pub struct GutterProps {
     pub on_jump: Callback<u32>,
 }
 
-#[function_component(Gutter)]
+/// A plain function rather than a component: it is redrawn with the app anyway (its callbacks
+/// are new on every render), and a component costs the site its own copy of Yew's lifecycle
+/// code.
 pub fn gutter(props: &GutterProps) -> Html {
     let mut markers = props.markers.iter().peekable();
     let lines = (1..=props.line_count as u32).map(|n| {

@@ -7,25 +7,34 @@ use yew::prelude::*;
 
 use crate::page;
 
-#[derive(Properties, PartialEq)]
+/// A share link and the texts (manifests, existing cluster) it was made for.
+pub type ShareLink = Option<((String, String), String)>;
+
 pub struct HeaderProps {
     pub text: String,
     pub existing: String,
+    /// The link last made, kept by the app.
+    pub link: UseStateHandle<ShareLink>,
+    /// Whether that link reached the clipboard.
+    pub copied: UseStateHandle<bool>,
 }
 
-#[function_component(Header)]
+/// A plain function rather than a component, its state kept by the app: a component costs the
+/// site its own copy of Yew's lifecycle code.
 pub fn header(props: &HeaderProps) -> Html {
-    // The link and the texts it was made for.
-    let link = use_state(|| None::<((String, String), String)>);
-    let copied = use_state(|| false);
+    let (link, copied) = (props.link.clone(), props.copied.clone());
     let onclick = {
         let (link, copied) = (link.clone(), copied.clone());
         let texts = (props.text.clone(), props.existing.clone());
         Callback::from(move |_: MouseEvent| {
-            let url = page::share_url(&texts.0, &texts.1);
-            copied.set(false);
-            copy_to_clipboard(&url, copied.clone());
-            link.set(Some((texts.clone(), url)));
+            let (link, copied, texts) = (link.clone(), copied.clone(), texts.clone());
+            // The browser compresses asynchronously; the link is shown (and copied) once made.
+            let (text, existing) = texts.clone();
+            page::share_url(&text, &existing, move |url| {
+                copied.set(false);
+                copy_to_clipboard(&url, copied.clone());
+                link.set(Some((texts, url)));
+            });
         })
     };
     let onfocus = Callback::from(|e: FocusEvent| {

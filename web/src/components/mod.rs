@@ -1,5 +1,12 @@
-//! One component per file. Components take props and report intent through callbacks; only the
-//! root (`app.rs`) dispatches actions.
+//! One view per file. Views take props and report intent through callbacks; only the root
+//! (`app.rs`) dispatches actions. A view is a Yew component only when it keeps state of its own
+//! (the generator forms and their output) or when skipping its redraw for equal props saves real
+//! work (the line marks; the pool usage, the tunnels and the resource list, which share one
+//! component, `PlanView`, redrawn only for a new plan). The others are plain
+//! functions returning `Html`, any small state of theirs (the header's share link, the generator
+//! tab, the editor's markers) kept by the app: each component costs the site its own copy of
+//! Yew's lifecycle code (about 0.5–0.8 KB gzipped), and those views are redrawn with the app
+//! anyway, since the callbacks the app hands them are new on every render.
 //!
 //! `generators.rs` is the Generate panel (after the address map): a static IP for a pod, a
 //! reserved range, the capacity planner. Every manifest comes from `ipam_core::generate`; the
@@ -28,7 +35,35 @@ pub mod tunnels;
 
 use std::rc::Rc;
 
+use yew::prelude::*;
+
 use crate::state::Plan;
+
+/// What a `PlanView` draws: a view of the plan, with the nodes' colours.
+pub type PlanViewFn = fn(&Plan, &Palette) -> Html;
+
+/// A view of the plan that is redrawn only when the plan (or the palette, which follows it)
+/// changes, not on every keystroke. One component serves every such view, so the site carries
+/// one copy of Yew's lifecycle code for all of them.
+#[derive(Properties)]
+pub struct PlanViewProps {
+    pub plan: Rc<Plan>,
+    pub palette: Rc<Palette>,
+    pub view: PlanViewFn,
+}
+
+impl PartialEq for PlanViewProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.plan == other.plan
+            && self.palette == other.palette
+            && std::ptr::fn_addr_eq(self.view, other.view)
+    }
+}
+
+#[function_component(PlanView)]
+pub fn plan_view(props: &PlanViewProps) -> Html {
+    (props.view)(&props.plan, &props.palette)
+}
 
 /// An element's `class` attribute from its classes, leaving out empty ones. Yew's `classes!`
 /// builds an `IndexSet` per element instead (splitting and deduplicating), which cost the site

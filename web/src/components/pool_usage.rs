@@ -2,22 +2,15 @@
 //! Reserved, Available. In-use and reserved may overlap, as in Calico, so the bar draws in-use
 //! from the left and reserved from the right. Counts are u128 (IPv6 pools exceed 64 bits).
 
-use std::rc::Rc;
-
 use ipam_core::simulate::PoolUsage;
 use yew::prelude::*;
 
-use super::{count, percent, show_tenths, tenths};
+use super::{count, percent, show_tenths, tenths, Palette};
 use crate::state::Plan;
 
-#[derive(Properties, PartialEq)]
-pub struct PoolUsageListProps {
-    pub plan: Rc<Plan>,
-}
-
-#[function_component(PoolUsageList)]
-pub fn pool_usage_list(props: &PoolUsageListProps) -> Html {
-    let pools = &props.plan.simulation.pools;
+/// Drawn through `PlanView`, which redraws it only for a new plan.
+pub fn pool_usage_list(plan: &Plan, _: &Palette) -> Html {
+    let pools = &plan.simulation.pools;
     html! {
         <section class="pool-usage" aria-labelledby="pool-usage-title">
             <h2 id="pool-usage-title" class="pane-title">{ format!("Pool utilization ({})", pools.len()) }</h2>

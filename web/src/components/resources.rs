@@ -4,28 +4,25 @@
 use ipam_core::ResourceSummary;
 use yew::prelude::*;
 
-use crate::state::EXISTING_FILE;
-
-#[derive(Properties, PartialEq)]
-pub struct ResourceListProps {
-    pub resources: Vec<ResourceSummary>,
-}
+use super::Palette;
+use crate::state::{Plan, EXISTING_FILE};
 
 /// Lists longer than this start folded.
 const FOLD_AFTER: usize = 15;
 
-#[function_component(ResourceList)]
-pub fn resource_list(props: &ResourceListProps) -> Html {
+/// Drawn through `PlanView`, which redraws it only for a new plan.
+pub fn resource_list(plan: &Plan, _: &Palette) -> Html {
+    let resources: Vec<ResourceSummary> = plan.analysis.resources();
     // Long inputs (dozens of nodes) fold the list away; it stays one click from view.
-    let open = props.resources.len() <= FOLD_AFTER;
+    let open = resources.len() <= FOLD_AFTER;
     html! {
         <details class="resources" {open}>
-            <summary><h2 id="resources-title" class="pane-title">{ format!("Resources ({})", props.resources.len()) }</h2></summary>
+            <summary><h2 id="resources-title" class="pane-title">{ format!("Resources ({})", resources.len()) }</h2></summary>
             <div class="table-scroll">
                 <table class="resource-table">
                     <thead><tr><th scope="col">{ "Kind" }</th><th scope="col">{ "Name" }</th><th scope="col">{ "Namespace" }</th><th scope="col">{ "Line" }</th></tr></thead>
                     <tbody>
-                        { for props.resources.iter().map(|r| html! {
+                        { for resources.iter().map(|r| html! {
                             <tr data-testid="resource" data-kind={r.kind.clone()} data-name={r.name.clone()}
                                 data-file={r.file.clone()}>
                                 <td>{ &r.kind }</td>

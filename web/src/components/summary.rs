@@ -10,7 +10,6 @@ use super::on;
 
 use crate::state::{Plan, Undo};
 
-#[derive(Properties, PartialEq)]
 pub struct SummaryProps {
     pub plan: Rc<Plan>,
     pub stale: bool,
@@ -18,7 +17,8 @@ pub struct SummaryProps {
     pub on_undo: Callback<()>,
 }
 
-#[function_component(Summary)]
+/// A plain function rather than a component: it is cheap to redraw with the app, and a component
+/// costs the site its own copy of Yew's lifecycle code.
 pub fn summary(props: &SummaryProps) -> Html {
     let counts = Counts::of(&props.plan.simulation.diagnostics);
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

@@ -1,21 +1,13 @@
 //! Tunnel addresses per node (IPIP, VXLAN, WireGuard), which nodes take when they start.
 
-use std::rc::Rc;
-
 use yew::prelude::*;
 
 use super::Palette;
 use crate::state::Plan;
 
-#[derive(Properties, PartialEq)]
-pub struct TunnelsProps {
-    pub plan: Rc<Plan>,
-    pub palette: Rc<Palette>,
-}
-
-#[function_component(Tunnels)]
-pub fn tunnels(props: &TunnelsProps) -> Html {
-    let tunnels = &props.plan.simulation.tunnels;
+/// Drawn through `PlanView`, which redraws it only for a new plan.
+pub fn tunnels(plan: &Plan, palette: &Palette) -> Html {
+    let tunnels = &plan.simulation.tunnels;
     html! {
         <section class="tunnels" aria-labelledby="tunnels-title">
             <h2 id="tunnels-title" class="pane-title">{ format!("Tunnel addresses ({})", tunnels.len()) }</h2>
@@ -27,7 +19,7 @@ pub fn tunnels(props: &TunnelsProps) -> Html {
                     <tbody>
                         { for tunnels.iter().map(|t| html! {
                             <tr data-testid="tunnel" data-node={t.node.clone()} data-kind={t.kind.as_str()} data-ip={t.ip.to_string()}>
-                                <td><span class={super::class(&["node-chip", &props.palette.class(&t.node)])}>{ &t.node }</span></td>
+                                <td><span class={super::class(&["node-chip", &palette.class(&t.node)])}>{ &t.node }</span></td>
                                 <td>{ t.kind.as_str() }</td>
                                 <td class="mono">{ t.ip.to_string() }</td>
                             </tr>
