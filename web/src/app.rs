@@ -147,28 +147,32 @@ pub fn app(props: &AppProps) -> Html {
         && sim.pools.is_empty()
         && sim.blocks.is_empty()
         && sim.tunnels.is_empty());
-    // The embed view's link to the full planner, for the planned texts. It is compressed
+    // The link to the planned texts, made ahead of need: the embed view links to the full
+    // planner with it, and the share button can copy it at once, inside the click, which is when
+    // browsers (Safari in particular) allow writing to the clipboard. The browser compresses
     // asynchronously; a result that arrives after the texts changed again is dropped.
-    let open_url = use_state(String::new);
+    let prepared_link = use_state(ShareLink::default);
     {
-        let open_url = open_url.clone();
+        let prepared_link = prepared_link.clone();
         use_effect_with(
-            (plan.text.clone(), plan.existing.clone(), embed),
-            move |(text, existing, embed)| {
+            (plan.text.clone(), plan.existing.clone()),
+            move |(text, existing)| {
                 let current = Rc::new(std::cell::Cell::new(true));
-                if *embed {
-                    let (text, existing, current) =
-                        (text.clone(), existing.clone(), current.clone());
-                    page::share_url(&text, &existing, move |url| {
-                        if current.get() {
-                            open_url.set(url);
-                        }
-                    });
-                }
+                let texts = (text.clone(), existing.clone());
+                let still_current = current.clone();
+                page::share_url(text, existing, move |url| {
+                    if still_current.get() {
+                        prepared_link.set(Some((texts, url)));
+                    }
+                });
                 move || current.set(false)
             },
         );
     }
+    let open_url = prepared_link
+        .as_ref()
+        .filter(|((text, existing), _)| *text == plan.text && *existing == plan.existing)
+        .map_or_else(String::new, |(_, url)| url.clone());
     let reviewing = st::is_review(&state.existing);
     let existing_problems = sim
         .diagnostics
@@ -179,12 +183,13 @@ pub fn app(props: &AppProps) -> Html {
     html! {
         <div class={class(&["app", on(embed, "embed")])}>
             if embed {
-                { embed_bar(&EmbedBarProps { open_url: (*open_url).clone() }) }
+                { embed_bar(&EmbedBarProps { open_url }) }
             } else {
                 { header(&HeaderProps {
                     text: state.text.clone(),
                     existing: state.existing.clone(),
                     link: share_link,
+                    prepared: (*prepared_link).clone(),
                     copied,
                 }) }
                 { gallery(&GalleryProps { text: state.text.clone(), existing: state.existing.clone(), on_load }) }

@@ -15,6 +15,8 @@ pub struct HeaderProps {
     pub existing: String,
     /// The link last made, kept by the app.
     pub link: UseStateHandle<ShareLink>,
+    /// The link the app made ahead of need for the planned texts (see app.rs).
+    pub prepared: ShareLink,
     /// Whether that link reached the clipboard.
     pub copied: UseStateHandle<bool>,
 }
@@ -26,15 +28,24 @@ pub fn header(props: &HeaderProps) -> Html {
     let onclick = {
         let (link, copied) = (link.clone(), copied.clone());
         let texts = (props.text.clone(), props.existing.clone());
+        let prepared = props.prepared.clone();
         Callback::from(move |_: MouseEvent| {
             let (link, copied, texts) = (link.clone(), copied.clone(), texts.clone());
-            // The browser compresses asynchronously; the link is shown (and copied) once made.
-            let (text, existing) = texts.clone();
-            page::share_url(&text, &existing, move |url| {
+            let show_and_copy = move |texts, url: String| {
                 copied.set(false);
                 copy_to_clipboard(&url, copied.clone());
                 link.set(Some((texts, url)));
-            });
+            };
+            // The link made ahead for these texts is copied inside the click, where every
+            // browser allows it. Texts typed since the last plan are compressed now (the
+            // browser does it asynchronously), and the link is shown and copied once made.
+            match prepared.as_ref().filter(|(made_for, _)| *made_for == texts) {
+                Some((_, url)) => show_and_copy(texts, url.clone()),
+                None => {
+                    let (text, existing) = texts.clone();
+                    page::share_url(&text, &existing, move |url| show_and_copy(texts, url));
+                }
+            }
         })
     };
     let onfocus = Callback::from(|e: FocusEvent| {
