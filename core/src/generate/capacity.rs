@@ -124,11 +124,12 @@ pub fn plan(request: &CapacityRequest) -> Result<CapacityPlan, GenerateError> {
         Some(prefix) => {
             let size = BlockSize::new(family, prefix).ok_or_else(|| {
                 GenerateError::new(format!(
-                    "blockSize {prefix} is out of range: Calico allows {} for {family:?}",
+                    "blockSize {prefix} is out of range: Calico allows {} for IPv{}",
                     match family {
                         Family::V4 => "20–32",
                         Family::V6 => "116–128",
-                    }
+                    },
+                    family.version()
                 ))
             })?;
             (size.prefix_len(), false)
@@ -148,7 +149,8 @@ pub fn plan(request: &CapacityRequest) -> Result<CapacityPlan, GenerateError> {
         None => None,
         Some(prefix) if prefix > bits => {
             return Err(GenerateError::new(format!(
-                "/{prefix} is not a prefix length of {family:?}"
+                "/{prefix} is not a prefix length of IPv{}",
+                family.version()
             )))
         }
         Some(prefix) if prefix > block_size => {

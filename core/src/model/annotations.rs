@@ -120,11 +120,12 @@ fn go_syntax_error(text: &str, error: &serde_json::Error) -> String {
     if error.is_eof() {
         return "unexpected end of JSON input".to_owned();
     }
+    // serde_json counts columns in bytes, and Go names the offending byte, not the character.
     let offending = text
-        .lines()
+        .split('\n')
         .nth(error.line().saturating_sub(1))
-        .and_then(|line| line.chars().nth(error.column().saturating_sub(1)))
-        .map_or_else(|| "?".to_owned(), go_quote_char);
+        .and_then(|line| line.as_bytes().get(error.column().saturating_sub(1)))
+        .map_or_else(|| "?".to_owned(), |&byte| go_quote_byte(byte));
     let detail = error.to_string();
     let context = if detail.starts_with("trailing characters") {
         "after top-level value"
@@ -146,14 +147,33 @@ fn go_syntax_error(text: &str, error: &serde_json::Error) -> String {
     format!("invalid character {offending} {context}")
 }
 
-/// Go's `quoteChar`: `'x'`, with `'` and control characters escaped.
-fn go_quote_char(c: char) -> String {
-    match c {
-        '\'' => r"'\''".to_owned(),
-        '"' => "'\"'".to_owned(),
-        c if c.is_control() => format!("{:?}", c),
-        c => format!("'{c}'"),
-    }
+/// Go's `quoteChar` (encoding/json): the byte as the rune of the same value, between single
+/// quotes, escaped as `strconv.Quote` escapes it. A byte of a multi-byte character is shown as
+/// Go shows it: 0xC3, the first byte of "é", is `'Ã'`.
+fn go_quote_byte(byte: u8) -> String {
+    let escaped = match byte {
+        b'\'' => return r"'\''".to_owned(),
+        b'"' => return "'\"'".to_owned(),
+        b'\\' => r"\\".to_owned(),
+        0x07 => r"\a".to_owned(),
+        0x08 => r"\b".to_owned(),
+        0x0c => r"\f".to_owned(),
+        b'\n' => r"\n".to_owned(),
+        b'\r' => r"\r".to_owned(),
+        b'\t' => r"\t".to_owned(),
+        0x0b => r"\v".to_owned(),
+        0x00..=0x1f | 0x7f => format!(r"\x{byte:02x}"),
+        // Not printable for Go's `unicode.IsPrint`: the C1 controls, no-break space, soft hyphen.
+        0x80..=0xa0 | 0xad => format!(r"\u{byte:04x}"),
+        _ => char::from(byte).to_string(),
+    };
+    format!("'{escaped}'")
+}
+
+/// A value quoted in the planner's own messages (JSON's quoting: `"`, `\` and control
+/// characters escaped, everything else as written).
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// The addresses of an `ipAddrs` / `ipAddrsNoIpam` annotation: at most one per family, in the
@@ -213,7 +233,10 @@ pub fn parse_ip_list(
             return Err(AnnotationError::malformed(
                 annotation,
                 value,
-                format!("`{short}` entry {text:?} is not an IP address{hint}"),
+                format!(
+                    "`{short}` entry {} is not an IP address{hint}",
+                    quoted(text)
+                ),
                 format!("invalid IP format: {text}"),
             ));
         };
@@ -293,8 +316,9 @@ pub fn parse_ip_families(value: &Spanned<String>) -> Result<IpFamilies, Annotati
                     IP_FAMILIES,
                     value,
                     format!(
-                    "`ipFamilies` entry {other:?} is neither \"IPv4\" nor \"IPv6\" (case matters)"
-                ),
+                        "`ipFamilies` entry {} is neither \"IPv4\" nor \"IPv6\" (case matters)",
+                        quoted(other)
+                    ),
                     format!("error parsing ipFamilies: {other}"),
                 ))
             }
@@ -513,7 +537,32 @@ mod tests {
                 "x",
                 Err("invalid character 'x' looking for beginning of value"),
             ),
+            // Go names the offending byte as the rune of its value: the first byte of "é"
+            // (0xC3) is 'Ã'; a control byte is escaped as strconv.Quote escapes it.
+            (
+                "[\"é\", é]",
+                Err("invalid character 'Ã' looking for beginning of value"),
+            ),
+            (
+                "[\"a\"\u{1}]",
+                Err("invalid character '\\x01' after array element"),
+            ),
+            (
+                "[\u{85}]",
+                Err("invalid character 'Â' looking for beginning of value"),
+            ),
+            (
+                "[\\]",
+                Err("invalid character '\\\\' looking for beginning of value"),
+            ),
         ];
+        // Bytes Go's `unicode.IsPrint` refuses, which valid text only holds inside characters.
+        assert_eq!(go_quote_byte(0x85), r"'\u0085'");
+        assert_eq!(go_quote_byte(0xa0), r"'\u00a0'");
+        assert_eq!(go_quote_byte(0xad), r"'\u00ad'");
+        assert_eq!(go_quote_byte(0x7f), r"'\x7f'");
+        assert_eq!(go_quote_byte(b'\''), r"'\''");
+        assert_eq!(go_quote_byte(b'"'), "'\"'");
         for (text, expected) in cases {
             let got = decode_string_list(text);
             let expected = expected
