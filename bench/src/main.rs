@@ -612,20 +612,55 @@ each node's recorded tunnel addresses looked its Node document up by a scan of e
 (`Model::node`), and each tunnel kind searched the list of tunnels made so far. Both are now
 map lookups (the node index, and the tunnel holders by handle), as are the Namespace documents
 of each pod's annotations: 566 M instructions, of which the YAML parser (saphyr-parser, about
-4.5 k instructions per line) is three quarters. Per pod, the namespace's labels are now shared
-by its pods instead of cloned twice for each: 144.2 M → 134.4 M instructions at 10 k pods.
+4.5 k instructions per line) is three quarters. Per pod, a namespace's labels are shared by
+its pods instead of cloned twice for each, a pod's owner attributes are built in key order at
+once and shared by the request and the block attribute that records them, and a block's handles
+are compared by length and last byte before the whole text:
+
+| `ipam-planner check` | before | after | per pod after |
+|---|---:|---:|---:|
+| 10 k pods, 100 nodes | 144 M | 123 M | 12.3 k |
+| 100 k pods, 1 k nodes | 1 625 M | 1 394 M | 13.9 k |
+| 1 M pods, 5 k nodes | 18 778 M | 16 197 M | 16.2 k |
 
 That fixed cost is why 25× is out of reach on this input whatever the allocator does: reading
 and validating 95 k lines of YAML and starting 5 000 nodes takes about as long as 25 bitmap runs
-placing the million pods (the `replicas: 0` row and the targets above give the ratio of this run).
+placing the million pods (the `replicas: 0` row and the targets above give the ratio of this
+run).
 
 ## The site's size
 
-`make dist` (Trunk, `wasm-opt -Oz --low-memory-unused`; gzip -9): the wasm is 340.7 KB, the JS
-glue 6.9 KB and the CSS 4.1 KB: 351.7 KB in all against the 300 KB target, so **not met** (gap
-52 KB, 15 %). The flag-level work below took the site from 424.6 KB (wasm 412.3 KB, JS 7.5 KB,
-CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 23 KB more, all from the wasm
-(measured with `twiggy top`/`monos` on a build that keeps names; each step its own commit):
+`make dist` (Trunk, `wasm-opt -Os`, then `scripts/shrink.mjs`; gzip -9): the wasm is 312.7 KB,
+the JS glue 3.7 KB, the service worker 0.5 KB and the CSS 4.1 KB: 321.0 KB in all against the
+300 KB target, so **not met** (gap 21 KB, 7 %). The site was 424.6 KB two rounds ago and 352.6 KB
+at the start of the last round, which took 33 KB off (each step its own commit, measured on
+the whole site):
+
+- Share links compressed by the browser (`CompressionStream`/`DecompressionStream` with
+  `deflate-raw`) instead of miniz_oxide, in the same `v1:`/`v2:` format (links written before
+  still open: an e2e test keeps two; the 4 MiB limit on what a link inflates to stays): −8.7 KB.
+  The link for the planned texts is made ahead of need, so the share button still copies it
+  inside the click, where Safari allows writing to the clipboard.
+- `scripts/shrink.mjs` after Trunk: wasm-bindgen's hashed import and closure-shim names
+  (`__wbg_<name>_<16 hex digits>`, which barely compress) get short names in the wasm and its
+  glue alike, and the glue and the service worker are minified with terser (Trunk's own
+  minifier cannot parse the glue): −7.3 KB.
+- Eleven views that keep no state of their own are plain functions instead of Yew components,
+  and pool usage, tunnels and resources share one memoising component (each component costs its
+  own copy of Yew's lifecycle code): −8.8 KB.
+- `wasm-opt -Os` (gzips smaller than `-Oz` here), functions ordered by name (a generic
+  function's copies then sit within gzip's window), producers and target-features sections
+  stripped: −3.3 KB.
+- localStorage through web-sys and the browser's JSON instead of gloo-storage: −2.2 KB; talc
+  instead of std's dlmalloc as the page's allocator (no slower: a 10 k-pod `simulate` 55.8 ms
+  against 56.1 ms): −2.0 KB; promise callbacks instead of wasm-bindgen-futures: −0.9 KB.
+
+Tried in that round without keeping: the capacity form's repeated fields as helpers (+0.1 KB),
+the three generator forms as one keyed component (−0.2 KB, an odd structure), `wasm-opt -O1`
+or `-O2` (−0.8 KB, slower or not clearly faster), `--converge` (+0.5 KB), `--gufa`,
+`--merge-similar-functions`, `--monomorphize` and `-O3` (larger or no change), rustc
+`opt-level = \"s\"` (+72 KB), stronger terser options (−0.02 KB). Earlier rounds' code cuts
+(−23 KB, measured with `twiggy top`/`monos` on a build that keeps names):
 
 - Scalar types in the YAML tree (`as_str`, `type_name`) decided by the float syntax alone
   (`yaml::is_float`, tested against `parse_float`); only `to_json`, which the page never calls,
@@ -637,8 +672,8 @@ CSS 4.9 KB) to 374.8 KB (wasm 363.9 KB); removing code then took 23 KB more, all
 - `class` attributes joined by a helper instead of Yew's `classes!`, which builds an `IndexSet`
   per element: −1.0 KB.
 - Tried and taken out again: share links deflated and inflated by the page's own DEFLATE code
-  instead of miniz_oxide (−10 KB). A hand-written codec for input that arrives in URLs, whose
-  links came out 20 % longer, is not worth 3 % of the site; miniz_oxide stays.
+  (−10 KB, links 20 % longer): a hand-written codec for input that arrives in URLs. The
+  browser's own compressor, above, does the job without one.
 
 The flag-level steps:
 
@@ -665,27 +700,23 @@ fields as one helper function each (+0.1 KB: LLVM already shares what it can). T
 2.6× and 2.3× the native 27.0 and 17.4 ms. After the code cuts (`make test-e2e`, same loaded
 machine): `simulate` 54.7 ms and `check` 26.7 ms (best), 2.0× and 1.5× native.
 
-Where the rest is (after the cuts): code is about 739 KB raw and data 89 KB. By crate: the
-core outside the allocator and simulation 21 %, the page's views (Yew `html!` expansions) 19 %,
-the allocator and simulation 14 %, alloc and core 17 % (much of it their generic code for the
-others: B-tree maps alone are 56 KB raw, mostly the engine's `String`/`IpNet`-keyed maps), Yew
-6 %, saphyr-parser 5 %, the page's other code 4 %, serde_json 2 %, hashbrown 2 %. The largest
-single functions are the capacity form's view (25 KB raw), the review (21 KB), the generators
-(19 KB), the app's view (13 KB) and the static IP form's view (11 KB). Measured but not
-removable without changing behaviour or another owner's code: Go's `math/rand` seed table
-(`core/src/gorand`, for the allocator's block rotation; 4.8 KB of random data, as large
-gzipped), str's `Debug` for
-annotation entries in messages (`model/annotations.rs`; std's printable and grapheme tables and
-escaping, about 3 KB gzipped; a copy would differ for unprintable characters), serde_json's
-float parsing for annotation and CNI JSON (its power-of-ten table is 2.5 KB gzipped). Reaching 300 KB needs views that build
-less code per element or the generators and the review (about 60 KB raw) in a second wasm
-loaded on first use.
+Where the rest is: the core (parser, model, validation, allocator, simulation, review,
+generators) is about 150 KB of the gzipped total; the capacity form, with the generator code
+only it uses, about 10 KB; std's own crates kept at opt-level 3 for the page's speed about 7 KB;
+Go's `math/rand` seed table (`core/src/gorand`, for the allocator's block rotation: 4.8 KB of
+random data, as large gzipped); str's `Debug` with std's printable and grapheme tables (about
+3 KB), which a `Box<dyn Error>` made from a `String` keeps reachable even though the planner's
+messages no longer use it; serde_json's float parsing for annotation and CNI JSON (2.5 KB).
+Reaching 300 KB needs leaner core code or fewer page features; a second wasm loaded on first use
+would only move bytes.
 
 What is left: the planner replays Calico's AutoAssign for every pod (the host's affinity
 records, the candidate pools, the affine blocks in datastore order, the block's free queue, the
 handle, the owner attributes) and keeps what Calico's datastore keeps per pod: a handle, its
 index entry and a block attribute with owner attributes, about 600 bytes in a few allocations.
-That is about 16 k instructions per pod against the bitmap's few dozen and 4 bytes, so the
-ratio stays in the hundreds; 25× would need a different model (say, one record per template
-rather than per pod), which would stop being a replica of what Calico stores and does.
+That is 12–16 k instructions per pod against the bitmap's few dozen and 4 bytes, so the ratio
+stays in the hundreds; even a model that skipped the per-pod work (say, one record per
+template rather than per pod, which would stop being a replica of what Calico stores and does)
+would stay above 25× on this input, because reading it already costs more (see the third round
+above).
 ";
