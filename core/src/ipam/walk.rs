@@ -3,13 +3,12 @@
 //! [`crate::gorand::block_rotation`] yields first, so runs of reserved blocks can be jumped over
 //! and existing blocks found with range queries.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
 use super::addr::{addr_to_u128, net_base, net_last, u128_to_addr};
-use super::block::Block;
 use super::pool::Pool;
 use super::reservations::ReservationSet;
 use crate::gorand::{fnv1_32, rotation_start};
@@ -111,7 +110,7 @@ impl PoolWalk {
     }
 
     /// The existing blocks of this pool (exact block size), in rotation order.
-    pub fn existing_blocks(&self, blocks: &BTreeMap<IpNet, Block>) -> Vec<IpNet> {
+    pub fn existing_blocks(&self, blocks: &BTreeSet<IpNet>) -> Vec<IpNet> {
         let (Some(start), Some(first), Some(last)) = (
             self.block_at(self.start),
             self.block_at(0),
@@ -131,8 +130,8 @@ impl PoolWalk {
                 && addr_to_u128(cidr.network()) >= self.base
                 && cidr.network() == cidr.addr()
         };
-        let tail = blocks.range(start_low..=last_high).map(|(c, _)| c);
-        let head = blocks.range(first_low..start_low).map(|(c, _)| c);
+        let tail = blocks.range(start_low..=last_high);
+        let head = blocks.range(first_low..start_low);
         tail.chain(head).filter(wanted).copied().collect()
     }
 }

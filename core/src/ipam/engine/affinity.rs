@@ -126,7 +126,8 @@ impl Ipam {
         }
         let mut targets: Vec<IpNet> = self
             .blocks
-            .keys()
+            .cidrs()
+            .iter()
             .filter(|b| net_covers(&cidr, b))
             .copied()
             .collect();

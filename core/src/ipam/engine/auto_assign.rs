@@ -364,7 +364,7 @@ impl Ipam {
             };
             let cidr_text = pool.cidr_text.clone();
             let candidates = PoolWalk::new(pool, &args.hostname, &mut self.rotation_starts)
-                .map(|walk| walk.existing_blocks(&self.blocks))
+                .map(|walk| walk.existing_blocks(self.blocks.cidrs()))
                 .unwrap_or_default();
             for cidr in candidates {
                 if assignments.ips.len() >= assignments.num_requested {

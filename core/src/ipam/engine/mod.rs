@@ -6,6 +6,7 @@
 mod affinity;
 mod assign;
 mod auto_assign;
+mod blocks;
 mod pools;
 mod release;
 
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
+use self::blocks::BlockStore;
 use super::addr::{dashed, masked_net, net_covers};
 use super::block::{Block, HostReservedAttr, ReleaseOptions};
 use super::errors::{IpamError, IpamErrorKind, ERR_STRICT_AFFINITY, ERR_USE_REQUIRED};
@@ -82,8 +84,9 @@ pub struct Ipam {
     pools: Vec<Pool>,
     reservations: ReservationSet,
     config: IpamConfig,
-    nodes: BTreeMap<String, Labels>,
-    blocks: BTreeMap<IpNet, Block>,
+    /// Node labels by name; looked up on every request, never listed in order.
+    nodes: FxHashMap<String, Labels>,
+    blocks: BlockStore,
     /// Keyed by the KDD object name `<host>-<cidr dashed>`, whose order is the datastore order.
     affinities: BTreeMap<String, BlockAffinity>,
     /// handle → block → number of addresses. Looked up by name only, never listed in order, so
@@ -265,7 +268,7 @@ impl Ipam {
         self.nodes.remove(name);
     }
 
-    pub fn nodes(&self) -> &BTreeMap<String, Labels> {
+    pub fn nodes(&self) -> &FxHashMap<String, Labels> {
         &self.nodes
     }
 
@@ -483,7 +486,11 @@ impl Ipam {
         let now = self.now;
         let cooldown = self.cooldown();
         let mut still_cooling = false;
-        for block in self.blocks.values_mut().filter(|b| b.has_released()) {
+        for block in self
+            .blocks
+            .values_mut_unordered()
+            .filter(|b| b.has_released())
+        {
             block.garbage_collect(now, cooldown);
             still_cooling |= block.has_released();
         }
@@ -496,7 +503,7 @@ impl Ipam {
         // Blocks are ordered by (network, prefix): the greatest key not above `ip/max`, when it
         // contains `ip`, is the most specific block containing it (aligned networks nest).
         if let Ok(probe) = IpNet::new(ip, max) {
-            if let Some((cidr, _)) = self.blocks.range(..=probe).next_back() {
+            if let Some(cidr) = self.blocks.range(..=probe).next_back() {
                 if cidr.contains(&ip) {
                     return Some(*cidr);
                 }

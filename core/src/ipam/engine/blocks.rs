@@ -1,0 +1,102 @@
+//! The allocation blocks of the state, by CIDR.
+
+use std::collections::BTreeSet;
+use std::ops::RangeBounds;
+
+use ipnet::IpNet;
+use rustc_hash::FxHashMap;
+
+use crate::ipam::block::Block;
+
+/// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
+/// tens of millions, and an ordered map's comparisons grew with the number of blocks), and
+/// the CIDRs in order for what Calico walks in order (a pool's blocks in rotation order, the
+/// block holding an address). Both always hold the same CIDRs.
+#[derive(Clone, Debug, Default)]
+pub(super) struct BlockStore {
+    by_cidr: FxHashMap<IpNet, Block>,
+    in_order: BTreeSet<IpNet>,
+}
+
+impl BlockStore {
+    pub fn get(&self, cidr: &IpNet) -> Option<&Block> {
+        self.by_cidr.get(cidr)
+    }
+
+    pub fn get_mut(&mut self, cidr: &IpNet) -> Option<&mut Block> {
+        self.by_cidr.get_mut(cidr)
+    }
+
+    pub fn contains_key(&self, cidr: &IpNet) -> bool {
+        self.by_cidr.contains_key(cidr)
+    }
+
+    /// Adds `block` under `cidr`, returning the block it replaces.
+    pub fn insert(&mut self, cidr: IpNet, block: Block) -> Option<Block> {
+        self.in_order.insert(cidr);
+        self.by_cidr.insert(cidr, block)
+    }
+
+    pub fn remove(&mut self, cidr: &IpNet) -> Option<Block> {
+        self.in_order.remove(cidr);
+        self.by_cidr.remove(cidr)
+    }
+
+    /// The blocks with their CIDRs, in CIDR order.
+    pub fn iter(&self) -> impl Iterator<Item = (&IpNet, &Block)> + '_ {
+        self.in_order
+            .iter()
+            .filter_map(|cidr| Some((cidr, self.by_cidr.get(cidr)?)))
+    }
+
+    /// The blocks in CIDR order.
+    pub fn values(&self) -> impl Iterator<Item = &Block> + '_ {
+        self.iter().map(|(_, block)| block)
+    }
+
+    /// Every block, in no particular order, for changes that do not depend on it.
+    pub fn values_mut_unordered(&mut self) -> impl Iterator<Item = &mut Block> + '_ {
+        self.by_cidr.values_mut()
+    }
+
+    /// Every CIDR, in order.
+    pub fn cidrs(&self) -> &BTreeSet<IpNet> {
+        &self.in_order
+    }
+
+    /// The CIDRs within `range`, in order.
+    pub fn range<R: RangeBounds<IpNet>>(
+        &self,
+        range: R,
+    ) -> impl DoubleEndedIterator<Item = &IpNet> {
+        self.in_order.range(range)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(text: &str) -> IpNet {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_map_and_the_order_hold_the_same_blocks() {
+        let mut store = BlockStore::default();
+        for cidr in ["10.0.0.64/26", "10.0.0.0/26", "10.0.1.0/26"] {
+            let block = Block::new(net(cidr), None).unwrap();
+            assert!(store.insert(net(cidr), block).is_none());
+        }
+        let again = Block::new(net("10.0.0.0/26"), None).unwrap();
+        assert!(store.insert(net("10.0.0.0/26"), again).is_some());
+        assert!(store.remove(&net("10.0.0.64/26")).is_some());
+        assert!(store.remove(&net("10.0.0.64/26")).is_none());
+        let in_order: Vec<IpNet> = store.values().map(Block::cidr).collect();
+        assert_eq!(in_order, [net("10.0.0.0/26"), net("10.0.1.0/26")]);
+        let ranged: Vec<&IpNet> = store.range(..net("10.0.1.0/26")).collect();
+        assert_eq!(ranged, [&net("10.0.0.0/26")]);
+        assert!(store.contains_key(&net("10.0.1.0/26")));
+        assert_eq!(store.values_mut_unordered().count(), 2);
+    }
+}
