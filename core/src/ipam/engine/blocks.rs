@@ -1,11 +1,12 @@
 //! The allocation blocks of the state, by CIDR.
 
-use std::collections::BTreeSet;
-use std::ops::RangeBounds;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
+use crate::ipam::addr::masked_net;
 use crate::ipam::block::Block;
 
 /// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
@@ -16,6 +17,9 @@ use crate::ipam::block::Block;
 pub(super) struct BlockStore {
     by_cidr: FxHashMap<IpNet, Block>,
     in_order: BTreeSet<IpNet>,
+    /// How many blocks have each (address length, prefix length): nearly always one size per
+    /// family, so the block holding an address is one look-up per size.
+    sizes: BTreeMap<(u8, u8), usize>,
 }
 
 impl BlockStore {
@@ -33,13 +37,37 @@ impl BlockStore {
 
     /// Adds `block` under `cidr`, returning the block it replaces.
     pub fn insert(&mut self, cidr: IpNet, block: Block) -> Option<Block> {
-        self.in_order.insert(cidr);
+        if self.in_order.insert(cidr) {
+            *self.sizes.entry(size_of(&cidr)).or_default() += 1;
+        }
         self.by_cidr.insert(cidr, block)
     }
 
     pub fn remove(&mut self, cidr: &IpNet) -> Option<Block> {
-        self.in_order.remove(cidr);
+        if self.in_order.remove(cidr) {
+            let size = size_of(cidr);
+            if let Some(count) = self.sizes.get_mut(&size) {
+                *count -= 1;
+                if *count == 0 {
+                    self.sizes.remove(&size);
+                }
+            }
+        }
         self.by_cidr.remove(cidr)
+    }
+
+    /// The most specific block containing `ip` (blocks are aligned, so blocks that overlap
+    /// nest), found by looking `ip` up once per block size.
+    pub fn containing(&self, ip: IpAddr) -> Option<IpNet> {
+        let address_len = match ip {
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        };
+        self.sizes
+            .range((address_len, 0)..=(address_len, u8::MAX))
+            .rev()
+            .filter_map(|(&(_, prefix), _)| masked_net(ip, prefix))
+            .find(|cidr| self.by_cidr.contains_key(cidr))
     }
 
     /// The blocks with their CIDRs, in CIDR order.
@@ -63,14 +91,11 @@ impl BlockStore {
     pub fn cidrs(&self) -> &BTreeSet<IpNet> {
         &self.in_order
     }
+}
 
-    /// The CIDRs within `range`, in order.
-    pub fn range<R: RangeBounds<IpNet>>(
-        &self,
-        range: R,
-    ) -> impl DoubleEndedIterator<Item = &IpNet> {
-        self.in_order.range(range)
-    }
+/// A block's address length and prefix length.
+fn size_of(cidr: &IpNet) -> (u8, u8) {
+    (cidr.max_prefix_len(), cidr.prefix_len())
 }
 
 #[cfg(test)]
@@ -94,9 +119,27 @@ mod tests {
         assert!(store.remove(&net("10.0.0.64/26")).is_none());
         let in_order: Vec<IpNet> = store.values().map(Block::cidr).collect();
         assert_eq!(in_order, [net("10.0.0.0/26"), net("10.0.1.0/26")]);
-        let ranged: Vec<&IpNet> = store.range(..net("10.0.1.0/26")).collect();
+        let ranged: Vec<&IpNet> = store.cidrs().range(..net("10.0.1.0/26")).collect();
         assert_eq!(ranged, [&net("10.0.0.0/26")]);
         assert!(store.contains_key(&net("10.0.1.0/26")));
         assert_eq!(store.values_mut_unordered().count(), 2);
+    }
+
+    #[test]
+    fn the_block_holding_an_address_is_the_most_specific_one() {
+        let mut store = BlockStore::default();
+        for cidr in ["10.0.0.0/26", "10.0.0.0/28", "fd00::/122"] {
+            store.insert(net(cidr), Block::new(net(cidr), None).unwrap());
+        }
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        assert_eq!(store.containing(ip("10.0.0.5")), Some(net("10.0.0.0/28")));
+        assert_eq!(store.containing(ip("10.0.0.17")), Some(net("10.0.0.0/26")));
+        assert_eq!(store.containing(ip("10.0.0.64")), None);
+        assert_eq!(store.containing(ip("fd00::3")), Some(net("fd00::/122")));
+        store.remove(&net("10.0.0.0/28"));
+        assert_eq!(store.containing(ip("10.0.0.5")), Some(net("10.0.0.0/26")));
+        store.remove(&net("10.0.0.0/26"));
+        assert_eq!(store.containing(ip("10.0.0.5")), None);
+        assert!(store.sizes.keys().all(|&(len, _)| len == 128));
     }
 }

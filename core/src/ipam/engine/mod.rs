@@ -18,7 +18,7 @@ use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
 use self::blocks::BlockStore;
-use super::addr::{dashed, masked_net, net_covers};
+use super::addr::{dashed, net_covers};
 use super::block::{Block, HostReservedAttr, ReleaseOptions};
 use super::errors::{IpamError, IpamErrorKind, ERR_STRICT_AFFINITY, ERR_USE_REQUIRED};
 use super::pool::Pool;
@@ -497,22 +497,9 @@ impl Ipam {
         self.cooldowns_possible = still_cooling;
     }
 
-    /// The existing block containing `ip`, whatever its size.
+    /// The existing block containing `ip`, whatever its size (the most specific one).
     fn block_containing(&self, ip: IpAddr) -> Option<IpNet> {
-        let max = Family::of_addr(&ip).bits();
-        // Blocks are ordered by (network, prefix): the greatest key not above `ip/max`, when it
-        // contains `ip`, is the most specific block containing it (aligned networks nest).
-        if let Ok(probe) = IpNet::new(ip, max) {
-            if let Some(cidr) = self.blocks.range(..=probe).next_back() {
-                if cidr.contains(&ip) {
-                    return Some(*cidr);
-                }
-            }
-        }
-        (0..=max)
-            .rev()
-            .filter_map(|prefix| masked_net(ip, prefix))
-            .find(|cidr| self.blocks.contains_key(cidr))
+        self.blocks.containing(ip)
     }
 
     /// The first enabled pool of the address's family that contains it.
