@@ -353,12 +353,15 @@ fn running_pod_changes(existing: &Model, change: &[Document]) -> Vec<Diagnostic>
     // they sit in cooldown before anyone can have them.
     let mut released: HashSet<String> = HashSet::new();
     let mut found = Vec::new();
+    // The running pods by namespace and name (the first document of a name, as a search in
+    // input order finds it), so a change of many pods to a large cluster is not quadratic.
+    let mut running: HashMap<(&str, &str), &model::Pod> = HashMap::new();
+    for pod in &existing.pods {
+        running.entry((pod.namespace(), pod.name())).or_insert(pod);
+    }
+    let running_pod = |pod: &model::Pod| running.get(&(pod.namespace(), pod.name())).copied();
     for pod in &change_model.pods {
-        let Some(old) = existing
-            .pods
-            .iter()
-            .find(|p| p.name() == pod.name() && p.namespace() == pod.namespace())
-        else {
+        let Some(old) = running_pod(pod) else {
             continue;
         };
         if old.pod_ips.is_empty() {
@@ -396,10 +399,7 @@ fn running_pod_changes(existing: &Model, change: &[Document]) -> Vec<Diagnostic>
                 continue;
             };
             for ip in static_addresses(&new.value) {
-                let own = existing
-                    .pods
-                    .iter()
-                    .find(|p| p.name() == pod.name() && p.namespace() == pod.namespace())
+                let own = running_pod(pod)
                     .and_then(|p| p.meta.annotation(annotations::IP_ADDRS))
                     .is_some_and(|v| static_addresses(&v.value).contains(&ip));
                 if released.contains(&ip) && !own {
