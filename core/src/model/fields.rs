@@ -203,7 +203,15 @@ impl<'o> Reader<'o> {
 
     pub fn string(&mut self, parent: &Node, key: &str, path: &str) -> Option<Spanned<String>> {
         let node = Reader::child(parent, key)?;
-        self.string_node(node, &join(path, key))
+        match node.as_str() {
+            Some(text) => Some(Spanned::of(text.to_owned(), node)),
+            // The field's path is written out only for the diagnostic (one allocation per
+            // field read otherwise).
+            None => {
+                self.wrong_type(node, &join(path, key), "string");
+                None
+            }
+        }
     }
 
     pub fn string_node(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
