@@ -611,7 +611,9 @@ each node's recorded tunnel addresses looked its Node document up by a scan of e
 (`Model::node`), and each tunnel kind searched the list of tunnels made so far. Both are now
 map lookups (the node index, and the tunnel holders by handle), as are the Namespace documents
 of each pod's annotations: 566 M instructions, of which the YAML parser (saphyr-parser, about
-4.5 k instructions per line) is three quarters. Per pod, a namespace's labels are shared by
+4.5 k instructions per line) is three quarters. A review finds the running pods through a map
+too (a 20 000-pod change to a 20 000-pod cluster: 0.97 s → 0.63 s of CPU), and the model writes
+a string field's path out only for its diagnostic. Per pod, a namespace's labels are shared by
 its pods instead of cloned twice for each, a pod's owner attributes are built in key order at
 once and shared by the request and the block attribute that records them, and a block's handles
 are compared by length and last byte before the whole text:
