@@ -203,22 +203,20 @@ impl<'o> Reader<'o> {
 
     pub fn string(&mut self, parent: &Node, key: &str, path: &str) -> Option<Spanned<String>> {
         let node = Reader::child(parent, key)?;
-        match node.as_str() {
-            Some(text) => Some(Spanned::of(text.to_owned(), node)),
-            // The field's path is written out only for the diagnostic (one allocation per
-            // field read otherwise).
-            None => {
-                self.wrong_type(node, &join(path, key), "string");
-                None
-            }
-        }
+        self.string_node(node, || join(path, key))
     }
 
-    pub fn string_node(&mut self, node: &Node, path: &str) -> Option<Spanned<String>> {
+    /// `node` as a string. Its path is written out only for the diagnostic: most fields are
+    /// strings, and building it for each would cost an allocation per field read.
+    pub fn string_node(
+        &mut self,
+        node: &Node,
+        path: impl FnOnce() -> String,
+    ) -> Option<Spanned<String>> {
         match node.as_str() {
             Some(text) => Some(Spanned::of(text.to_owned(), node)),
             None => {
-                self.wrong_type(node, path, "string");
+                self.wrong_type(node, &path(), "string");
                 None
             }
         }
@@ -262,7 +260,7 @@ impl<'o> Reader<'o> {
         let values = items
             .iter()
             .enumerate()
-            .filter_map(|(index, item)| self.string_node(item, &format!("{path}[{index}]")))
+            .filter_map(|(index, item)| self.string_node(item, || format!("{path}[{index}]")))
             .collect();
         Some(Spanned::of(values, node))
     }
@@ -289,7 +287,7 @@ impl<'o> Reader<'o> {
                 // Kubernetes decodes a null map value as the empty string.
                 Some(Spanned::of(String::new(), v))
             } else {
-                self.string_node(v, &join(&path, name))
+                self.string_node(v, || join(&path, name))
             };
             if let Some(value) = value {
                 let entry = (Spanned::of(name.to_owned(), k), value);
