@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::ipam::addr::masked_net;
 use crate::ipam::block::Block;
+use crate::net::Family;
 
 /// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
 /// tens of millions, and an ordered map's comparisons grew with the number of blocks), and
@@ -59,10 +60,7 @@ impl BlockStore {
     /// The most specific block containing `ip` (blocks are aligned, so blocks that overlap
     /// nest), found by looking `ip` up once per block size.
     pub fn containing(&self, ip: IpAddr) -> Option<IpNet> {
-        let address_len = match ip {
-            IpAddr::V4(_) => 32,
-            IpAddr::V6(_) => 128,
-        };
+        let address_len = Family::of_addr(&ip).bits();
         self.sizes
             .range((address_len, 0)..=(address_len, u8::MAX))
             .rev()
