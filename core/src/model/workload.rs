@@ -120,6 +120,16 @@ pub enum Replicas {
     PerNode,
 }
 
+impl Replicas {
+    /// How many pods this yields in a cluster of `nodes` nodes.
+    pub fn count(self, nodes: usize) -> usize {
+        match self {
+            Replicas::Count(count) => count as usize,
+            Replicas::PerNode => nodes,
+        }
+    }
+}
+
 /// A pod template: the metadata and spec every pod of the workload starts from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodTemplate {

@@ -168,10 +168,7 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
     let pods = model
         .workloads
         .iter()
-        .map(|w| match w.replicas {
-            Replicas::Count(n) => n as usize,
-            Replicas::PerNode => nodes.len(),
-        })
+        .map(|w| w.replicas.count(nodes.len()))
         .fold(model.pods.len(), usize::saturating_add);
 
     let mut driver = Driver {
@@ -378,11 +375,7 @@ fn expand<'m>(
                 return;
             };
             let template_node = workload.template.spec.node_name.as_ref();
-            let count = match workload.replicas {
-                Replicas::Count(count) => count as usize,
-                Replicas::PerNode => nodes.len(),
-            };
-            for index in 0..count {
+            for index in 0..workload.replicas.count(nodes.len()) {
                 let node = match workload.replicas {
                     Replicas::Count(_) => template_node.map(|n| n.value.clone()),
                     Replicas::PerNode => nodes.get(index).cloned(),
