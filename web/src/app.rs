@@ -147,13 +147,16 @@ pub fn app(props: &AppProps) -> Html {
         && sim.pools.is_empty()
         && sim.blocks.is_empty()
         && sim.tunnels.is_empty());
-    // The link to the planned texts, made ahead of need: the embed view links to the full
-    // planner with it, and the share button can copy it at once, inside the click, which is when
-    // browsers (Safari in particular) allow writing to the clipboard. The browser compresses
+    // The link to the planned texts, made ahead of need: the share button can copy it at once,
+    // inside the click, which is when browsers (Safari in particular) allow writing to the
+    // clipboard, and the embed view links to the full planner with it. The full page keeps it
+    // out of the state, so that making it does not redraw the page after every re-plan; the
+    // embed view, which draws it, keeps it in state as well. The browser compresses
     // asynchronously; a result that arrives after the texts changed again is dropped.
-    let prepared_link = use_state(ShareLink::default);
+    let prepared_link = use_mut_ref(ShareLink::default);
+    let embed_link = use_state(ShareLink::default);
     {
-        let prepared_link = prepared_link.clone();
+        let (prepared_link, embed_link) = (prepared_link.clone(), embed_link.clone());
         use_effect_with(
             (plan.text.clone(), plan.existing.clone()),
             move |(text, existing)| {
@@ -162,14 +165,18 @@ pub fn app(props: &AppProps) -> Html {
                 let still_current = current.clone();
                 page::share_url(text, existing, move |url| {
                     if still_current.get() {
-                        prepared_link.set(Some((texts, url)));
+                        let link = Some((texts, url));
+                        if embed {
+                            embed_link.set(link.clone());
+                        }
+                        *prepared_link.borrow_mut() = link;
                     }
                 });
                 move || current.set(false)
             },
         );
     }
-    let open_url = prepared_link
+    let open_url = embed_link
         .as_ref()
         .filter(|((text, existing), _)| *text == plan.text && *existing == plan.existing)
         .map_or_else(String::new, |(_, url)| url.clone());
@@ -189,7 +196,7 @@ pub fn app(props: &AppProps) -> Html {
                     text: state.text.clone(),
                     existing: state.existing.clone(),
                     link: share_link,
-                    prepared: (*prepared_link).clone(),
+                    prepared: prepared_link.clone(),
                     copied,
                 }) }
                 { gallery(&GalleryProps { text: state.text.clone(), existing: state.existing.clone(), on_load }) }

@@ -1,6 +1,9 @@
 //! The page header: the title, and the share button that puts the texts (the manifests and the
 //! existing cluster, if any) into a link.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -16,7 +19,7 @@ pub struct HeaderProps {
     /// The link last made, kept by the app.
     pub link: UseStateHandle<ShareLink>,
     /// The link the app made ahead of need for the planned texts (see app.rs).
-    pub prepared: ShareLink,
+    pub prepared: Rc<RefCell<ShareLink>>,
     /// Whether that link reached the clipboard.
     pub copied: UseStateHandle<bool>,
 }
@@ -39,8 +42,13 @@ pub fn header(props: &HeaderProps) -> Html {
             // The link made ahead for these texts is copied inside the click, where every
             // browser allows it. Texts typed since the last plan are compressed now (the
             // browser does it asynchronously), and the link is shown and copied once made.
-            match prepared.as_ref().filter(|(made_for, _)| *made_for == texts) {
-                Some((_, url)) => show_and_copy(texts, url.clone()),
+            let ready = prepared
+                .borrow()
+                .as_ref()
+                .filter(|(made_for, _)| *made_for == texts)
+                .map(|(_, url)| url.clone());
+            match ready {
+                Some(url) => show_and_copy(texts, url),
                 None => {
                     let (text, existing) = texts.clone();
                     page::share_url(&text, &existing, move |url| show_and_copy(texts, url));
