@@ -7,6 +7,14 @@ use serde::Serialize;
 
 use crate::yaml::Pos;
 
+/// A value quoted in the planner's own messages and fixes (JSON's quoting: `"`, `\` and control
+/// characters escaped, everything else as written): valid in YAML and JSON alike.
+pub(crate) fn quoted(text: &str) -> String {
+    // Serialising a string into memory cannot fail. (Going through `Value`'s `Display` instead
+    // would keep io::Error's boxed-string path, with its `Debug` tables, in the site's wasm.)
+    serde_json::to_string(text).unwrap_or_default()
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde_json::Value as Json;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{quoted, Diagnostic};
 use crate::net::{parse_ip, Family};
 use crate::yaml::Pos;
 
@@ -168,12 +168,6 @@ fn go_quote_byte(byte: u8) -> String {
         _ => char::from(byte).to_string(),
     };
     format!("'{escaped}'")
-}
-
-/// A value quoted in the planner's own messages (JSON's quoting: `"`, `\` and control
-/// characters escaped, everything else as written).
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// The addresses of an `ipAddrs` / `ipAddrsNoIpam` annotation: at most one per family, in the

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use ipnet::IpNet;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{quoted, Diagnostic, Severity};
 use crate::model::{ApiGroup, Model, Origin, Resource, Spanned};
 use crate::yaml::Pos;
 
@@ -312,11 +312,6 @@ fn render_api(origin: &Origin, errors: &[CalicoError]) -> String {
 /// field; such fixes carry their text without an edit.
 fn span<T>(field: &Spanned<T>) -> Option<(Pos, Pos)> {
     (field.pos.line == field.end.line).then_some((field.pos, field.end))
-}
-
-/// A string replacement that is valid in YAML and JSON alike.
-fn quoted(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
 }
 
 /// A corrected manifest text for the offending node.
