@@ -63,9 +63,9 @@ pub fn typo_fix(ip: IpAddr, pools: &[Pool]) -> Option<IpAddr> {
             continue;
         }
         for d in digits {
-            let mut changed = text.clone().into_bytes();
-            changed[i] = *d;
-            candidates.push(String::from_utf8_lossy(&changed).into_owned());
+            let mut changed = text.clone();
+            changed.replace_range(i..=i, char::from(*d).encode_utf8(&mut [0; 4]));
+            candidates.push(changed);
         }
         let mut removed = text.clone();
         removed.remove(i);
