@@ -1526,21 +1526,22 @@ fn mark_overlapping(pools: &mut [ipam::Pool]) {
         IpNet::V4(v4) => (32u8, u128::from(u32::from(v4.network())), v4.prefix_len()),
         IpNet::V6(v6) => (128u8, u128::from(v6.network()), v6.prefix_len()),
     };
-    let mut kept: std::collections::BTreeSet<(u8, u128, u8)> = std::collections::BTreeSet::new();
+    // The kept pools' keys, sorted: binary search does what an ordered set would.
+    let mut kept: Vec<(u8, u128, u8)> = Vec::new();
     for pool in pools.iter_mut().filter(|p| !p.disabled) {
         let (width, base, prefix) = key(&pool.cidr);
         let (_, last, _) = key(&IpNet::from(pool.cidr.broadcast()));
         let covered = (0..=prefix)
             .filter_map(|p| IpNet::new(pool.cidr.network(), p).ok())
-            .any(|net| kept.contains(&key(&net.trunc())));
+            .any(|net| kept.binary_search(&key(&net.trunc())).is_ok());
+        let first_in_range = kept.partition_point(|&k| k < (width, base, 0));
         let covers = kept
-            .range((width, base, 0)..=(width, last, u8::MAX))
-            .next()
-            .is_some();
+            .get(first_in_range)
+            .is_some_and(|&k| k <= (width, last, u8::MAX));
         if covered || covers {
             pool.allocatable = false;
-        } else {
-            kept.insert((width, base, prefix));
+        } else if let Err(at) = kept.binary_search(&(width, base, prefix)) {
+            kept.insert(at, (width, base, prefix));
         }
     }
 }
