@@ -1,7 +1,7 @@
 //! One `IPAMBlock` (spec §1.4, §3.6, §3.8): ordinal allocations, the ordered free queue that is
 //! Calico's hand-out order, attributes with handles and release times, and cooldown collection.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -670,14 +670,14 @@ impl Block {
 
     /// Removes unreferenced attributes and renumbers the references. Returns whether any went.
     fn compact_attributes(&mut self) -> bool {
-        let referenced: BTreeSet<usize> = self.allocations.iter().flatten().copied().collect();
-        if referenced.len() == self.attributes.len() {
+        let referenced = self.referenced_attributes();
+        if referenced.iter().all(|&is_referenced| is_referenced) {
             return false;
         }
         let mut renumber = vec![None; self.attributes.len()];
-        let mut kept = Vec::with_capacity(referenced.len());
+        let mut kept = Vec::with_capacity(self.attributes.len());
         for (old, attr) in self.attributes.drain(..).enumerate() {
-            if referenced.contains(&old) {
+            if referenced.get(old).copied().unwrap_or(false) {
                 if let Some(slot) = renumber.get_mut(old) {
                     *slot = Some(kept.len());
                 }
@@ -745,8 +745,24 @@ impl Block {
                 Some(index) => queued == 0 && *index < self.attributes.len(),
                 None => queued == 1,
             });
-        let referenced: BTreeSet<usize> = self.allocations.iter().flatten().copied().collect();
-        ordinals_ok && referenced.len() == self.attributes.len()
+        ordinals_ok
+            && self
+                .referenced_attributes()
+                .iter()
+                .all(|&is_referenced| is_referenced)
+    }
+
+    /// Whether some ordinal references each attribute, by attribute index. (Every ordinal
+    /// references an existing attribute: attributes are only appended before an ordinal points
+    /// at them, and compaction renumbers the references.)
+    fn referenced_attributes(&self) -> Vec<bool> {
+        let mut referenced = vec![false; self.attributes.len()];
+        for &index in self.allocations.iter().flatten() {
+            if let Some(is_referenced) = referenced.get_mut(index) {
+                *is_referenced = true;
+            }
+        }
+        referenced
     }
 }
 
