@@ -1,8 +1,6 @@
 //! Rules between resources: pool overlap (spec §1.1.2 P6), pools outside the cluster's pod CIDR,
 //! reservations that reserve nothing, and Windows nodes without strict affinity (spec §1.3).
 
-use std::collections::BTreeMap;
-
 use ipnet::IpNet;
 
 use crate::diagnostic::Severity;
@@ -64,21 +62,25 @@ fn truncate(width: u8, base: u128, prefix: u8, set_host_bits: bool) -> u128 {
 /// length (for the pools that contain it) and one range scan (for the pools it contains), not a
 /// comparison with every earlier pool.
 fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
-    let mut seen: BTreeMap<NetKey, Vec<usize>> = BTreeMap::new();
+    // The pools seen so far as (key, index), sorted by key and, within a key, by index: what
+    // an ordered map of key to indices would hold, with binary search for its look-ups.
+    let mut seen: Vec<(NetKey, usize)> = Vec::new();
     for (index, pool) in model.pools.iter().enumerate() {
         let Some((net, cidr)) = pool_net(pool) else {
             continue;
         };
-        let (width, base, prefix) = net_key(&net);
-        let other_name = |i: &usize| model.pools.get(*i).filter(|o| o.name() != pool.name());
+        let key = net_key(&net);
+        let (width, base, prefix) = key;
+        let other_name =
+            |&(_, i): &(NetKey, usize)| model.pools.get(i).filter(|o| o.name() != pool.name());
         let containing = (0..=prefix).find_map(|p| {
             let key = (width, truncate(width, base, p, false), p);
-            seen.get(&key)?.iter().find_map(other_name)
+            keys_in_range(&seen, key, key).iter().find_map(other_name)
         });
         let last = truncate(width, base, prefix, true);
         let contained = || {
-            seen.range((width, base, 0)..=(width, last, u8::MAX))
-                .flat_map(|(_, indices)| indices.iter())
+            keys_in_range(&seen, (width, base, 0), (width, last, u8::MAX))
+                .iter()
                 .find_map(other_name)
         };
         if let Some(other) = containing.or_else(contained) {
@@ -89,8 +91,16 @@ fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
                 ));
             }
         }
-        seen.entry((width, base, prefix)).or_default().push(index);
+        let after_equal_keys = seen.partition_point(|&(seen_key, _)| seen_key <= key);
+        seen.insert(after_equal_keys, (key, index));
     }
+}
+
+/// The entries of `seen` (sorted by key) whose key lies in `from..=to`.
+fn keys_in_range(seen: &[(NetKey, usize)], from: NetKey, to: NetKey) -> &[(NetKey, usize)] {
+    let start = seen.partition_point(|&(key, _)| key < from);
+    let end = seen.partition_point(|&(key, _)| key <= to);
+    seen.get(start..end).unwrap_or_default()
 }
 
 fn overlap_finding(
