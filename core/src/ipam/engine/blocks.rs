@@ -1,6 +1,5 @@
 //! The allocation blocks of the state, by CIDR.
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -8,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::ipam::addr::masked_net;
 use crate::ipam::block::Block;
+use crate::ipam::sorted_cidrs::SortedCidrs;
 use crate::net::Family;
 
 /// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
@@ -17,7 +17,7 @@ use crate::net::Family;
 #[derive(Clone, Debug, Default)]
 pub(super) struct BlockStore {
     by_cidr: FxHashMap<IpNet, Block>,
-    in_order: BTreeSet<IpNet>,
+    in_order: SortedCidrs,
     /// How many blocks have each (address length, prefix length), sorted by size: nearly
     /// always one size per family, so the block holding an address is one look-up per size.
     /// A sorted vector of a handful of pairs does what a map would, without a map's code.
@@ -92,7 +92,7 @@ impl BlockStore {
     }
 
     /// Every CIDR, in order.
-    pub fn cidrs(&self) -> &BTreeSet<IpNet> {
+    pub fn cidrs(&self) -> &SortedCidrs {
         &self.in_order
     }
 }
@@ -123,8 +123,8 @@ mod tests {
         assert!(store.remove(&net("10.0.0.64/26")).is_none());
         let in_order: Vec<IpNet> = store.values().map(Block::cidr).collect();
         assert_eq!(in_order, [net("10.0.0.0/26"), net("10.0.1.0/26")]);
-        let ranged: Vec<&IpNet> = store.cidrs().range(..net("10.0.1.0/26")).collect();
-        assert_eq!(ranged, [&net("10.0.0.0/26")]);
+        let ranged: Vec<&IpNet> = store.cidrs().starting_at(&net("10.0.0.1/32")).collect();
+        assert_eq!(ranged, [&net("10.0.1.0/26")]);
         assert!(store.contains_key(&net("10.0.1.0/26")));
         assert_eq!(store.values_mut_unordered().count(), 2);
     }

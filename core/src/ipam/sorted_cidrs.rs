@@ -1,0 +1,110 @@
+//! A set of CIDRs kept in order, for the walks Calico makes over blocks in order.
+
+use ipnet::IpNet;
+
+/// The most CIDRs a chunk holds before it is split in two.
+const MAX_CHUNK_LEN: usize = 512;
+
+/// CIDRs in ascending order, as a list of sorted chunks, each non-empty and wholly before the
+/// next. One sorted vector would move half the set on every insert, quadratic in the number of
+/// blocks (a million pods in /31 blocks make half a million); bounded chunks keep an insert or
+/// a removal to one binary search over the chunks, one in a chunk and a short move, with much
+/// less code in the site than an ordered set.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SortedCidrs {
+    chunks: Vec<Vec<IpNet>>,
+}
+
+impl SortedCidrs {
+    /// The index of the chunk where `cidr` is or belongs: the first whose last CIDR is not
+    /// before it (`chunks.len()` when every CIDR is before it).
+    fn chunk_of(&self, cidr: &IpNet) -> usize {
+        self.chunks
+            .partition_point(|chunk| chunk.last().is_some_and(|last| last < cidr))
+    }
+
+    /// Adds `cidr`; false if it was already there.
+    pub fn insert(&mut self, cidr: IpNet) -> bool {
+        // Past the end, a CIDR joins the last chunk.
+        let index = self
+            .chunk_of(&cidr)
+            .min(self.chunks.len().saturating_sub(1));
+        let Some(chunk) = self.chunks.get_mut(index) else {
+            self.chunks.push(vec![cidr]);
+            return true;
+        };
+        let Err(at) = chunk.binary_search(&cidr) else {
+            return false;
+        };
+        chunk.insert(at, cidr);
+        if chunk.len() > MAX_CHUNK_LEN {
+            let upper_half = chunk.split_off(chunk.len() / 2);
+            self.chunks.insert(index + 1, upper_half);
+        }
+        true
+    }
+
+    /// Removes `cidr`; false if it was not there.
+    pub fn remove(&mut self, cidr: &IpNet) -> bool {
+        let index = self.chunk_of(cidr);
+        let Some(chunk) = self.chunks.get_mut(index) else {
+            return false;
+        };
+        let Ok(at) = chunk.binary_search(cidr) else {
+            return false;
+        };
+        chunk.remove(at);
+        if chunk.is_empty() {
+            self.chunks.remove(index);
+        }
+        true
+    }
+
+    /// Every CIDR, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &IpNet> + '_ {
+        self.chunks.iter().flatten()
+    }
+
+    /// The CIDRs from `start` on (those not before it), in order.
+    pub fn starting_at<'a>(&'a self, start: &IpNet) -> impl Iterator<Item = &'a IpNet> + 'a {
+        let index = self.chunk_of(start);
+        let chunks = self.chunks.get(index..).unwrap_or_default();
+        let skip = chunks
+            .first()
+            .map_or(0, |chunk| chunk.partition_point(|cidr| cidr < start));
+        chunks.iter().flatten().skip(skip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(index: u32) -> IpNet {
+        IpNet::new(std::net::Ipv4Addr::from(index << 8).into(), 24).unwrap()
+    }
+
+    #[test]
+    fn keeps_the_order_of_an_ordered_set_across_chunk_splits_and_removals() {
+        let mut set = SortedCidrs::default();
+        let mut expected = std::collections::BTreeSet::new();
+        // A fixed pseudo-random order over more CIDRs than several chunks hold.
+        let count = 3 * MAX_CHUNK_LEN as u32 + 7;
+        for step in 0..count {
+            let index = step.wrapping_mul(2_654_435_761) % count;
+            assert_eq!(set.insert(net(index)), expected.insert(net(index)));
+        }
+        assert!(!set.insert(net(5)));
+        for index in (0..count).step_by(3) {
+            assert_eq!(set.remove(&net(index)), expected.remove(&net(index)));
+        }
+        assert!(!set.remove(&net(0)));
+        assert!(set.chunks.iter().all(|chunk| !chunk.is_empty()));
+        assert!(set.iter().eq(expected.iter()));
+        for start in [0, 1, 600, count - 1, count + 5] {
+            assert!(set
+                .starting_at(&net(start))
+                .eq(expected.range(net(start)..)));
+        }
+    }
+}
