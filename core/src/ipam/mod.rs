@@ -33,7 +33,6 @@ mod engine;
 mod errors;
 mod pool;
 mod reservations;
-mod sorted_cidrs;
 mod types;
 mod utilization;
 mod walk;

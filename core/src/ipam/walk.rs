@@ -9,9 +9,9 @@ use rustc_hash::FxHashMap;
 use super::addr::{addr_to_u128, net_base, net_last, u128_to_addr};
 use super::pool::Pool;
 use super::reservations::ReservationSet;
-use super::sorted_cidrs::SortedCidrs;
 use crate::gorand::{fnv1_32, rotation_start};
 use crate::net::Family;
+use crate::sorted_chunks::SortedChunks;
 
 /// Rotation starts already drawn, by host seed and log2 of the pool's block count. Seeding Go's
 /// generator runs 627 rounds of its seeding function, microseconds each time, and every request
@@ -109,7 +109,7 @@ impl PoolWalk {
     }
 
     /// The existing blocks of this pool (exact block size), in rotation order.
-    pub fn existing_blocks(&self, blocks: &SortedCidrs) -> Vec<IpNet> {
+    pub fn existing_blocks(&self, blocks: &SortedChunks<IpNet>) -> Vec<IpNet> {
         let (Some(start), Some(first), Some(last)) = (
             self.block_at(self.start),
             self.block_at(0),

@@ -20,6 +20,7 @@ use crate::model::annotations::{self, AnnotationProblem, PodIpamAnnotations};
 use crate::model::{CniSettings, Model, Namespace, Origin, Replicas, Spanned};
 use crate::net::{AllowedUse, Family};
 use crate::selector::Labels;
+use crate::sorted_chunks::SortedChunks;
 use crate::yaml::Pos;
 
 /// The run's lookup tables hash short keys millions of times and are never iterated, so
@@ -1538,22 +1539,28 @@ fn mark_overlapping(pools: &mut [ipam::Pool]) {
         IpNet::V4(v4) => (32u8, u128::from(u32::from(v4.network())), v4.prefix_len()),
         IpNet::V6(v6) => (128u8, u128::from(v6.network()), v6.prefix_len()),
     };
-    // The kept pools' keys, sorted: binary search does what an ordered set would.
-    let mut kept: Vec<(u8, u128, u8)> = Vec::new();
-    for pool in pools.iter_mut().filter(|p| !p.disabled) {
+    // Each kept pool's key with its index; the same set type as the validator's overlap check,
+    // so the site carries its code once.
+    let mut kept: SortedChunks<((u8, u128, u8), usize)> = SortedChunks::default();
+    for (index, pool) in pools.iter_mut().enumerate().filter(|(_, p)| !p.disabled) {
         let (width, base, prefix) = key(&pool.cidr);
         let (_, last, _) = key(&IpNet::from(pool.cidr.broadcast()));
         let covered = (0..=prefix)
             .filter_map(|p| IpNet::new(pool.cidr.network(), p).ok())
-            .any(|net| kept.binary_search(&key(&net.trunc())).is_ok());
-        let first_in_range = kept.partition_point(|&k| k < (width, base, 0));
+            .map(|net| key(&net.trunc()))
+            .any(|wanted| {
+                kept.starting_at(&(wanted, 0))
+                    .next()
+                    .is_some_and(|(k, _)| *k == wanted)
+            });
         let covers = kept
-            .get(first_in_range)
-            .is_some_and(|&k| k <= (width, last, u8::MAX));
+            .starting_at(&((width, base, 0), 0))
+            .next()
+            .is_some_and(|(k, _)| *k <= (width, last, u8::MAX));
         if covered || covers {
             pool.allocatable = false;
-        } else if let Err(at) = kept.binary_search(&(width, base, prefix)) {
-            kept.insert(at, (width, base, prefix));
+        } else {
+            kept.insert(((width, base, prefix), index));
         }
     }
 }

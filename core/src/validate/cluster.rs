@@ -5,6 +5,7 @@ use ipnet::IpNet;
 
 use crate::diagnostic::Severity;
 use crate::model::{IpPool, Model, Origin, Spanned, OS_LABEL};
+use crate::sorted_chunks::SortedChunks;
 
 use super::{CalicoError, Finding, Layer};
 
@@ -62,9 +63,9 @@ fn truncate(width: u8, base: u128, prefix: u8, set_host_bits: bool) -> u128 {
 /// length (for the pools that contain it) and one range scan (for the pools it contains), not a
 /// comparison with every earlier pool.
 fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
-    // The pools seen so far as (key, index), sorted by key and, within a key, by index: what
-    // an ordered map of key to indices would hold, with binary search for its look-ups.
-    let mut seen: Vec<(NetKey, usize)> = Vec::new();
+    // The pools seen so far as (key, index), in order of key and, within a key, of index: what
+    // an ordered map of key to indices would hold.
+    let mut seen: SortedChunks<(NetKey, usize)> = SortedChunks::default();
     for (index, pool) in model.pools.iter().enumerate() {
         let Some((net, cidr)) = pool_net(pool) else {
             continue;
@@ -75,12 +76,14 @@ fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
             |&(_, i): &(NetKey, usize)| model.pools.get(i).filter(|o| o.name() != pool.name());
         let containing = (0..=prefix).find_map(|p| {
             let key = (width, truncate(width, base, p, false), p);
-            keys_in_range(&seen, key, key).iter().find_map(other_name)
+            seen.starting_at(&(key, 0))
+                .take_while(|(seen_key, _)| *seen_key == key)
+                .find_map(other_name)
         });
         let last = truncate(width, base, prefix, true);
         let contained = || {
-            keys_in_range(&seen, (width, base, 0), (width, last, u8::MAX))
-                .iter()
+            seen.starting_at(&((width, base, 0), 0))
+                .take_while(|(seen_key, _)| *seen_key <= (width, last, u8::MAX))
                 .find_map(other_name)
         };
         if let Some(other) = containing.or_else(contained) {
@@ -91,16 +94,8 @@ fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
                 ));
             }
         }
-        let after_equal_keys = seen.partition_point(|&(seen_key, _)| seen_key <= key);
-        seen.insert(after_equal_keys, (key, index));
+        seen.insert((key, index));
     }
-}
-
-/// The entries of `seen` (sorted by key) whose key lies in `from..=to`.
-fn keys_in_range(seen: &[(NetKey, usize)], from: NetKey, to: NetKey) -> &[(NetKey, usize)] {
-    let start = seen.partition_point(|&(key, _)| key < from);
-    let end = seen.partition_point(|&(key, _)| key <= to);
-    seen.get(start..end).unwrap_or_default()
 }
 
 fn overlap_finding(

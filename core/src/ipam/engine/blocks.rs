@@ -7,8 +7,8 @@ use rustc_hash::FxHashMap;
 
 use crate::ipam::addr::masked_net;
 use crate::ipam::block::Block;
-use crate::ipam::sorted_cidrs::SortedCidrs;
 use crate::net::Family;
+use crate::sorted_chunks::SortedChunks;
 
 /// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
 /// tens of millions, and an ordered map's comparisons grew with the number of blocks), and
@@ -17,7 +17,7 @@ use crate::net::Family;
 #[derive(Clone, Debug, Default)]
 pub(super) struct BlockStore {
     by_cidr: FxHashMap<IpNet, Block>,
-    in_order: SortedCidrs,
+    in_order: SortedChunks<IpNet>,
     /// How many blocks have each (address length, prefix length), sorted by size: nearly
     /// always one size per family, so the block holding an address is one look-up per size.
     /// A sorted vector of a handful of pairs does what a map would, without a map's code.
@@ -92,7 +92,7 @@ impl BlockStore {
     }
 
     /// Every CIDR, in order.
-    pub fn cidrs(&self) -> &SortedCidrs {
+    pub fn cidrs(&self) -> &SortedChunks<IpNet> {
         &self.in_order
     }
 }

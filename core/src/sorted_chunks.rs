@@ -1,42 +1,47 @@
-//! A set of CIDRs kept in order, for the walks Calico makes over blocks in order.
+//! An ordered set with a fraction of the code of `BTreeSet`, for what must be kept in order
+//! (block CIDRs for Calico's walks, pool networks for overlap checks).
 
-use ipnet::IpNet;
-
-/// The most CIDRs a chunk holds before it is split in two.
+/// The most values a chunk holds before it is split in two.
 const MAX_CHUNK_LEN: usize = 512;
 
-/// CIDRs in ascending order, as a list of sorted chunks, each non-empty and wholly before the
-/// next. One sorted vector would move half the set on every insert, quadratic in the number of
-/// blocks (a million pods in /31 blocks make half a million); bounded chunks keep an insert or
-/// a removal to one binary search over the chunks, one in a chunk and a short move, with much
+/// Values in ascending order, as a list of sorted chunks, each non-empty and wholly before the
+/// next. One sorted vector would move half the set on every insert, quadratic in its size (a
+/// million pods in /31 blocks make half a million blocks); bounded chunks keep an insert or a
+/// removal to one binary search over the chunks, one in a chunk and a short move, with much
 /// less code in the site than an ordered set.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SortedCidrs {
-    chunks: Vec<Vec<IpNet>>,
+#[derive(Clone, Debug)]
+pub(crate) struct SortedChunks<T> {
+    chunks: Vec<Vec<T>>,
 }
 
-impl SortedCidrs {
-    /// The index of the chunk where `cidr` is or belongs: the first whose last CIDR is not
-    /// before it (`chunks.len()` when every CIDR is before it).
-    fn chunk_of(&self, cidr: &IpNet) -> usize {
+impl<T> Default for SortedChunks<T> {
+    fn default() -> Self {
+        SortedChunks { chunks: Vec::new() }
+    }
+}
+
+impl<T: Ord> SortedChunks<T> {
+    /// The index of the chunk where `value` is or belongs: the first whose last value is not
+    /// before it (`chunks.len()` when every value is before it).
+    fn chunk_of(&self, value: &T) -> usize {
         self.chunks
-            .partition_point(|chunk| chunk.last().is_some_and(|last| last < cidr))
+            .partition_point(|chunk| chunk.last().is_some_and(|last| last < value))
     }
 
-    /// Adds `cidr`; false if it was already there.
-    pub fn insert(&mut self, cidr: IpNet) -> bool {
-        // Past the end, a CIDR joins the last chunk.
+    /// Adds `value`; false if it was already there.
+    pub fn insert(&mut self, value: T) -> bool {
+        // Past the end, a value joins the last chunk.
         let index = self
-            .chunk_of(&cidr)
+            .chunk_of(&value)
             .min(self.chunks.len().saturating_sub(1));
         let Some(chunk) = self.chunks.get_mut(index) else {
-            self.chunks.push(vec![cidr]);
+            self.chunks.push(vec![value]);
             return true;
         };
-        let Err(at) = chunk.binary_search(&cidr) else {
+        let Err(at) = chunk.binary_search(&value) else {
             return false;
         };
-        chunk.insert(at, cidr);
+        chunk.insert(at, value);
         if chunk.len() > MAX_CHUNK_LEN {
             let upper_half = chunk.split_off(chunk.len() / 2);
             self.chunks.insert(index + 1, upper_half);
@@ -44,13 +49,13 @@ impl SortedCidrs {
         true
     }
 
-    /// Removes `cidr`; false if it was not there.
-    pub fn remove(&mut self, cidr: &IpNet) -> bool {
-        let index = self.chunk_of(cidr);
+    /// Removes `value`; false if it was not there.
+    pub fn remove(&mut self, value: &T) -> bool {
+        let index = self.chunk_of(value);
         let Some(chunk) = self.chunks.get_mut(index) else {
             return false;
         };
-        let Ok(at) = chunk.binary_search(cidr) else {
+        let Ok(at) = chunk.binary_search(value) else {
             return false;
         };
         chunk.remove(at);
@@ -60,24 +65,26 @@ impl SortedCidrs {
         true
     }
 
-    /// Every CIDR, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &IpNet> + '_ {
+    /// Every value, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.chunks.iter().flatten()
     }
 
-    /// The CIDRs from `start` on (those not before it), in order.
-    pub fn starting_at<'a>(&'a self, start: &IpNet) -> impl Iterator<Item = &'a IpNet> + 'a {
+    /// The values from `start` on (those not before it), in order.
+    pub fn starting_at<'a>(&'a self, start: &T) -> impl Iterator<Item = &'a T> + 'a {
         let index = self.chunk_of(start);
         let chunks = self.chunks.get(index..).unwrap_or_default();
         let skip = chunks
             .first()
-            .map_or(0, |chunk| chunk.partition_point(|cidr| cidr < start));
+            .map_or(0, |chunk| chunk.partition_point(|value| value < start));
         chunks.iter().flatten().skip(skip)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use ipnet::IpNet;
+
     use super::*;
 
     fn net(index: u32) -> IpNet {
@@ -86,7 +93,7 @@ mod tests {
 
     #[test]
     fn keeps_the_order_of_an_ordered_set_across_chunk_splits_and_removals() {
-        let mut set = SortedCidrs::default();
+        let mut set = SortedChunks::default();
         let mut expected = std::collections::BTreeSet::new();
         // A fixed pseudo-random order over more CIDRs than several chunks hold.
         let count = 3 * MAX_CHUNK_LEN as u32 + 7;
