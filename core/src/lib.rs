@@ -19,6 +19,7 @@ pub mod report;
 pub mod review;
 pub mod selector;
 pub mod simulate;
+mod sorted_chunks;
 pub mod validate;
 pub mod yaml;
 

@@ -3,7 +3,7 @@
 //! the change is applied on top, and the review reports what Calico would refuse or silently
 //! ignore, then everything `check` reports for the resulting state.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -243,15 +243,20 @@ fn live_holders(before: &Simulation) -> impl Iterator<Item = (IpAddr, String)> +
         )
 }
 
-/// Addresses allocated from each pool in the live state (running pods and tunnels).
+/// Addresses allocated from each pool in the live state (running pods and tunnels), by pool
+/// name. Only looked up by name, among a handful of pools: a vector, with less code in the site
+/// than a map.
 fn addresses_by_pool(
     before: &Simulation,
     pools: &[(String, IpNet)],
-) -> BTreeMap<String, Vec<(IpAddr, String)>> {
-    let mut by_pool: BTreeMap<String, Vec<(IpAddr, String)>> = BTreeMap::new();
+) -> Vec<(String, Vec<(IpAddr, String)>)> {
+    let mut by_pool: Vec<(String, Vec<(IpAddr, String)>)> = Vec::new();
     for (ip, holder) in live_holders(before) {
         if let Some((name, _)) = pools.iter().find(|(_, cidr)| cidr.contains(&ip)) {
-            by_pool.entry(name.clone()).or_default().push((ip, holder));
+            match by_pool.iter_mut().find(|(pool, _)| pool == name) {
+                Some((_, addresses)) => addresses.push((ip, holder)),
+                None => by_pool.push((name.clone(), vec![(ip, holder)])),
+            }
         }
     }
     by_pool
@@ -291,7 +296,7 @@ fn pools_losing_addresses(
         if !(deleted || disabled && !was_disabled) {
             continue;
         }
-        let Some(addresses) = in_use.get(&doc.name) else {
+        let Some((_, addresses)) = in_use.iter().find(|(pool, _)| *pool == doc.name) else {
             continue;
         };
         let shown: Vec<String> = addresses

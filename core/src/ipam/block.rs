@@ -1,7 +1,7 @@
 //! One `IPAMBlock` (spec §1.4, §3.6, §3.8): ordinal allocations, the ordered free queue that is
 //! Calico's hand-out order, attributes with handles and release times, and cooldown collection.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -93,7 +93,12 @@ pub struct Block {
     unallocated: VecDeque<usize>,
     attributes: Vec<AllocationAttribute>,
     sequence_number: u64,
-    sequence_number_for_allocation: BTreeMap<usize, u64>,
+    /// Calico's `SequenceNumberForAllocation`, indexed by ordinal, 0 where none is recorded
+    /// (which is what Calico reads for a missing entry). An indexed vector makes recording one
+    /// per allocation a store instead of a tree insert; it grows only up to the highest
+    /// ordinal recorded, and allocation starts from the low ordinals, so a large block that
+    /// holds a few addresses keeps a short vector.
+    sequence_number_for_allocation: Vec<u64>,
     /// Some attribute may be in cooldown or unreferenced, so `garbage_collect` has work to do.
     /// A cache of the state above: not part of equality.
     gc_pending: bool,
@@ -138,7 +143,7 @@ impl Block {
             unallocated: (0..size).collect(),
             attributes: Vec::new(),
             sequence_number: 0,
-            sequence_number_for_allocation: BTreeMap::new(),
+            sequence_number_for_allocation: Vec::new(),
             gc_pending: false,
         };
         if let Some(reserved) = reserved {
@@ -198,13 +203,28 @@ impl Block {
     /// The sequence number recorded when `ordinal` was allocated (0 if none).
     pub fn sequence_number_for_ordinal(&self, ordinal: usize) -> u64 {
         self.sequence_number_for_allocation
-            .get(&ordinal)
+            .get(ordinal)
             .copied()
             .unwrap_or(0)
     }
 
+    /// Records `value` for `ordinal`; an ordinal outside the block is ignored, since no
+    /// address reads it back and it must not size the vector.
     pub fn set_sequence_number_for_ordinal(&mut self, ordinal: usize, value: u64) {
-        self.sequence_number_for_allocation.insert(ordinal, value);
+        if ordinal >= self.allocations.len() {
+            return;
+        }
+        if ordinal >= self.sequence_number_for_allocation.len() {
+            self.sequence_number_for_allocation.resize(ordinal + 1, 0);
+        }
+        if let Some(recorded) = self.sequence_number_for_allocation.get_mut(ordinal) {
+            *recorded = value;
+        }
+    }
+
+    /// Records the block's current sequence number as the one `ordinal` was allocated at.
+    fn record_sequence_number(&mut self, ordinal: usize) {
+        self.set_sequence_number_for_ordinal(ordinal, self.sequence_number);
     }
 
     /// Records a write, as Calico's block writer does.
@@ -325,8 +345,7 @@ impl Block {
                     if let Some(slot) = self.allocations.get_mut(ordinal) {
                         *slot = Some(index);
                     }
-                    self.sequence_number_for_allocation
-                        .insert(ordinal, self.sequence_number);
+                    self.record_sequence_number(ordinal);
                     taken.push(IpNet::new(addr, prefix).unwrap_or(self.cidr));
                 }
             }
@@ -354,8 +373,7 @@ impl Block {
             if let Some(slot) = self.allocations.get_mut(ordinal) {
                 *slot = Some(index);
             }
-            self.sequence_number_for_allocation
-                .insert(ordinal, self.sequence_number);
+            self.record_sequence_number(ordinal);
             taken.push(IpNet::new(addr, self.cidr.prefix_len()).unwrap_or(self.cidr));
         }
         self.unallocated = kept;
@@ -414,8 +432,7 @@ impl Block {
         if self.allocations.get(ordinal).is_some_and(Option::is_some) {
             return Err(IpamError::already_assigned(ip.to_string()));
         }
-        self.sequence_number_for_allocation
-            .insert(ordinal, self.sequence_number);
+        self.record_sequence_number(ordinal);
         let index = self.find_or_add_attribute(handle, attrs);
         if let Some(slot) = self.allocations.get_mut(ordinal) {
             *slot = Some(index);
@@ -641,7 +658,9 @@ impl Block {
                 *slot = None;
             }
             self.unallocated.push_back(ordinal);
-            self.sequence_number_for_allocation.remove(&ordinal);
+            if let Some(recorded) = self.sequence_number_for_allocation.get_mut(ordinal) {
+                *recorded = 0;
+            }
         }
         let compacted = self.compact_attributes();
         // Every attribute is referenced now; only cooldowns can still expire.
@@ -651,14 +670,14 @@ impl Block {
 
     /// Removes unreferenced attributes and renumbers the references. Returns whether any went.
     fn compact_attributes(&mut self) -> bool {
-        let referenced: BTreeSet<usize> = self.allocations.iter().flatten().copied().collect();
-        if referenced.len() == self.attributes.len() {
+        let referenced = self.referenced_attributes();
+        if referenced.iter().all(|&is_referenced| is_referenced) {
             return false;
         }
         let mut renumber = vec![None; self.attributes.len()];
-        let mut kept = Vec::with_capacity(referenced.len());
+        let mut kept = Vec::with_capacity(self.attributes.len());
         for (old, attr) in self.attributes.drain(..).enumerate() {
-            if referenced.contains(&old) {
+            if referenced.get(old).copied().unwrap_or(false) {
                 if let Some(slot) = renumber.get_mut(old) {
                     *slot = Some(kept.len());
                 }
@@ -726,8 +745,24 @@ impl Block {
                 Some(index) => queued == 0 && *index < self.attributes.len(),
                 None => queued == 1,
             });
-        let referenced: BTreeSet<usize> = self.allocations.iter().flatten().copied().collect();
-        ordinals_ok && referenced.len() == self.attributes.len()
+        ordinals_ok
+            && self
+                .referenced_attributes()
+                .iter()
+                .all(|&is_referenced| is_referenced)
+    }
+
+    /// Whether some ordinal references each attribute, by attribute index. (Every ordinal
+    /// references an existing attribute: attributes are only appended before an ordinal points
+    /// at them, and compaction renumbers the references.)
+    fn referenced_attributes(&self) -> Vec<bool> {
+        let mut referenced = vec![false; self.attributes.len()];
+        for &index in self.allocations.iter().flatten() {
+            if let Some(is_referenced) = referenced.get_mut(index) {
+                *is_referenced = true;
+            }
+        }
+        referenced
     }
 }
 

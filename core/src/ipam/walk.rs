@@ -3,8 +3,6 @@
 //! [`crate::gorand::block_rotation`] yields first, so runs of reserved blocks can be jumped over
 //! and existing blocks found with range queries.
 
-use std::collections::BTreeSet;
-
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
@@ -13,6 +11,7 @@ use super::pool::Pool;
 use super::reservations::ReservationSet;
 use crate::gorand::{fnv1_32, rotation_start};
 use crate::net::Family;
+use crate::sorted_chunks::SortedChunks;
 
 /// Rotation starts already drawn, by host seed and log2 of the pool's block count. Seeding Go's
 /// generator runs 627 rounds of its seeding function, microseconds each time, and every request
@@ -110,7 +109,7 @@ impl PoolWalk {
     }
 
     /// The existing blocks of this pool (exact block size), in rotation order.
-    pub fn existing_blocks(&self, blocks: &BTreeSet<IpNet>) -> Vec<IpNet> {
+    pub fn existing_blocks(&self, blocks: &SortedChunks<IpNet>) -> Vec<IpNet> {
         let (Some(start), Some(first), Some(last)) = (
             self.block_at(self.start),
             self.block_at(0),
@@ -130,8 +129,12 @@ impl PoolWalk {
                 && addr_to_u128(cidr.network()) >= self.base
                 && cidr.network() == cidr.addr()
         };
-        let tail = blocks.range(start_low..=last_high);
-        let head = blocks.range(first_low..start_low);
+        let tail = blocks
+            .starting_at(&start_low)
+            .take_while(|b| **b <= last_high);
+        let head = blocks
+            .starting_at(&first_low)
+            .take_while(|b| **b < start_low);
         tail.chain(head).filter(wanted).copied().collect()
     }
 }

@@ -19,8 +19,6 @@
 mod object;
 mod rules;
 
-use std::collections::BTreeMap;
-
 use ipnet::IpNet;
 
 use crate::ipam::Ipam;
@@ -100,10 +98,53 @@ impl WriteError {
 pub struct PoolStore {
     path: WritePath,
     controller: bool,
-    pools: BTreeMap<String, PoolObject>,
+    pools: PoolsByName,
     ipam: Ipam,
     last_version: u64,
     last_uid: u64,
+}
+
+/// The stored pools in name order, each under its own name: a vector kept sorted, searched by
+/// binary search. A datastore holds a handful of pools, and a vector costs the site far less
+/// code than an ordered map.
+#[derive(Clone, Debug, Default)]
+struct PoolsByName(Vec<PoolObject>);
+
+impl PoolsByName {
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|pool| pool.name().cmp(name))
+    }
+
+    fn get(&self, name: &str) -> Option<&PoolObject> {
+        self.0.get(self.position(name).ok()?)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut PoolObject> {
+        let at = self.position(name).ok()?;
+        self.0.get_mut(at)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_ok()
+    }
+
+    /// Stores `pool` under its name, replacing the pool of that name.
+    fn insert(&mut self, pool: PoolObject) {
+        match self.position(pool.name()) {
+            Ok(at) => self.0[at] = pool,
+            Err(at) => self.0.insert(at, pool),
+        }
+    }
+
+    fn remove(&mut self, name: &str) -> Option<PoolObject> {
+        let at = self.position(name).ok()?;
+        Some(self.0.remove(at))
+    }
+
+    /// The pools in name order.
+    fn values(&self) -> std::slice::Iter<'_, PoolObject> {
+        self.0.iter()
+    }
 }
 
 /// How many reconcile passes the controller gets to settle; each pass either changes something
@@ -115,7 +156,7 @@ impl PoolStore {
         PoolStore {
             path,
             controller: false,
-            pools: BTreeMap::new(),
+            pools: PoolsByName::default(),
             ipam: Ipam::new(),
             last_version: 0,
             last_uid: 0,
@@ -174,7 +215,7 @@ impl PoolStore {
         if object.creation_timestamp.is_none() {
             object.creation_timestamp = Some(self.now());
         }
-        self.pools.insert(object.name().to_owned(), object);
+        self.pools.insert(object);
         self.sync_ipam();
         self.reconcile();
     }
@@ -207,7 +248,7 @@ impl PoolStore {
         stored.deletion_timestamp = None;
         stored.finalizers.clear();
         stored.allocatable = None;
-        self.pools.insert(name.clone(), stored);
+        self.pools.insert(stored);
         self.sync_ipam();
         self.reconcile();
         self.pools
@@ -226,7 +267,7 @@ impl PoolStore {
         };
         let mut stored = stored;
         stored.resource_version = Some(self.next_version());
-        self.pools.insert(name.clone(), stored);
+        self.pools.insert(stored);
         self.sync_ipam();
         self.reconcile();
         self.pools
@@ -541,7 +582,7 @@ impl PoolStore {
             }
         }
         self.sync_ipam();
-        let names: Vec<String> = self.pools.keys().cloned().collect();
+        let names: Vec<String> = self.pools.values().map(|p| p.name().to_owned()).collect();
         for name in names {
             changed |= self.reconcile_finalizer(&name);
         }

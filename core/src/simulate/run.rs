@@ -2,7 +2,7 @@
 //! §4), then pods are created in input order through CNI ADD (spec §2, §3). Every allocation is
 //! explained; every failure becomes a diagnostic located at the YAML that causes it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use crate::model::annotations::{self, AnnotationProblem, PodIpamAnnotations};
 use crate::model::{CniSettings, Model, Namespace, Origin, Replicas, Spanned};
 use crate::net::{AllowedUse, Family};
 use crate::selector::Labels;
+use crate::sorted_chunks::SortedChunks;
 use crate::yaml::Pos;
 
 /// The run's lookup tables hash short keys millions of times and are never iterated, so
@@ -179,9 +180,9 @@ fn run_with(documents: &[Document], model: &Model, lean: bool, shortcuts: bool) 
         owners: FastMap::default(),
         seen_blocks: HashSet::default(),
         pending: Vec::new(),
-        borrowers: BTreeMap::new(),
+        borrowers: Vec::new(),
         refused_pools,
-        tunnelless: BTreeMap::new(),
+        tunnelless: Vec::new(),
         running: FastMap::default(),
         windows: model
             .nodes
@@ -483,12 +484,14 @@ struct Driver<'m> {
     /// Blocks the run has seen allocated from; a block not seen before was claimed just now.
     seen_blocks: HashSet<IpNet, FastHash>,
     pending: Vec<Pending>,
-    /// Nodes that borrowed an address from a block affine to another node, by pool.
-    borrowers: BTreeMap<String, Vec<String>>,
+    /// Nodes that borrowed an address from a block affine to another node, by pool name
+    /// (sorted by it, see [`sorted_entry`]).
+    borrowers: Vec<(String, Vec<String>)>,
     /// Pools in the input that Calico would refuse, so they take no part in allocation.
     refused_pools: Vec<String>,
-    /// Nodes left without a tunnel address although a pool enables that encapsulation for them.
-    tunnelless: BTreeMap<(String, TunnelKind), Vec<String>>,
+    /// Nodes left without a tunnel address although a pool enables that encapsulation for
+    /// them, by pool name and encapsulation (sorted by them, see [`sorted_entry`]).
+    tunnelless: Vec<((String, TunnelKind), Vec<String>)>,
     /// Whether each Node document (the last of a name wins, as `Model::node`) runs Windows.
     windows: FastMap<&'m str, bool>,
     /// Only the diagnostics are wanted (see [`diagnostics_only`]).
@@ -695,11 +698,7 @@ impl<'m> Driver<'m> {
                 }
         });
         if let Some(pool) = encapsulating {
-            let entry = self
-                .tunnelless
-                .entry((pool.name.clone(), kind))
-                .or_default();
-            entry.push(node.to_owned());
+            sorted_entry(&mut self.tunnelless, (pool.name.clone(), kind)).push(node.to_owned());
         }
     }
 
@@ -1055,7 +1054,7 @@ impl<'m> Driver<'m> {
         };
         if relation == BlockRelation::Borrowed {
             if let Some(pool) = self.pool_name_for(ip) {
-                let nodes = self.borrowers.entry(pool).or_default();
+                let nodes = sorted_entry(&mut self.borrowers, pool);
                 if !nodes.iter().any(|n| n == node) {
                     nodes.push(node.to_owned());
                 }
@@ -1516,6 +1515,20 @@ fn clip(r: &IpNet, block: &IpNet) -> Option<IpNet> {
     }
 }
 
+/// The value under `key` in `entries`, a vector sorted by key, added as the default when
+/// missing. The run's reports group by a handful of keys (pools) and list them in key order: a
+/// sorted vector does that with far less code in the site than an ordered map.
+fn sorted_entry<K: Ord, V: Default>(entries: &mut Vec<(K, V)>, key: K) -> &mut V {
+    let at = match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
+        Ok(at) => at,
+        Err(at) => {
+            entries.insert(at, (key, V::default()));
+            at
+        }
+    };
+    &mut entries[at].1
+}
+
 /// kube-controllers (v3.32+, spec §1.1.4) marks a pool that overlaps an older one `CIDROverlap`
 /// (`Allocatable=False`); the input's order stands for age, and disabled pools block nothing.
 /// Without this, overlapping pools with different block sizes carve overlapping blocks and hand
@@ -1526,21 +1539,28 @@ fn mark_overlapping(pools: &mut [ipam::Pool]) {
         IpNet::V4(v4) => (32u8, u128::from(u32::from(v4.network())), v4.prefix_len()),
         IpNet::V6(v6) => (128u8, u128::from(v6.network()), v6.prefix_len()),
     };
-    let mut kept: std::collections::BTreeSet<(u8, u128, u8)> = std::collections::BTreeSet::new();
-    for pool in pools.iter_mut().filter(|p| !p.disabled) {
+    // Each kept pool's key with its index; the same set type as the validator's overlap check,
+    // so the site carries its code once.
+    let mut kept: SortedChunks<((u8, u128, u8), usize)> = SortedChunks::default();
+    for (index, pool) in pools.iter_mut().enumerate().filter(|(_, p)| !p.disabled) {
         let (width, base, prefix) = key(&pool.cidr);
         let (_, last, _) = key(&IpNet::from(pool.cidr.broadcast()));
         let covered = (0..=prefix)
             .filter_map(|p| IpNet::new(pool.cidr.network(), p).ok())
-            .any(|net| kept.contains(&key(&net.trunc())));
+            .map(|net| key(&net.trunc()))
+            .any(|wanted| {
+                kept.starting_at(&(wanted, 0))
+                    .next()
+                    .is_some_and(|(k, _)| *k == wanted)
+            });
         let covers = kept
-            .range((width, base, 0)..=(width, last, u8::MAX))
+            .starting_at(&((width, base, 0), 0))
             .next()
-            .is_some();
+            .is_some_and(|(k, _)| *k <= (width, last, u8::MAX));
         if covered || covers {
             pool.allocatable = false;
         } else {
-            kept.insert((width, base, prefix));
+            kept.insert(((width, base, prefix), index));
         }
     }
 }

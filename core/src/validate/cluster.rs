@@ -1,12 +1,11 @@
 //! Rules between resources: pool overlap (spec §1.1.2 P6), pools outside the cluster's pod CIDR,
 //! reservations that reserve nothing, and Windows nodes without strict affinity (spec §1.3).
 
-use std::collections::BTreeMap;
-
 use ipnet::IpNet;
 
 use crate::diagnostic::Severity;
 use crate::model::{IpPool, Model, Origin, Spanned, OS_LABEL};
+use crate::sorted_chunks::SortedChunks;
 
 use super::{CalicoError, Finding, Layer};
 
@@ -64,21 +63,27 @@ fn truncate(width: u8, base: u128, prefix: u8, set_host_bits: bool) -> u128 {
 /// length (for the pools that contain it) and one range scan (for the pools it contains), not a
 /// comparison with every earlier pool.
 fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
-    let mut seen: BTreeMap<NetKey, Vec<usize>> = BTreeMap::new();
+    // The pools seen so far as (key, index), in order of key and, within a key, of index: what
+    // an ordered map of key to indices would hold.
+    let mut seen: SortedChunks<(NetKey, usize)> = SortedChunks::default();
     for (index, pool) in model.pools.iter().enumerate() {
         let Some((net, cidr)) = pool_net(pool) else {
             continue;
         };
-        let (width, base, prefix) = net_key(&net);
-        let other_name = |i: &usize| model.pools.get(*i).filter(|o| o.name() != pool.name());
+        let key = net_key(&net);
+        let (width, base, prefix) = key;
+        let other_name =
+            |&(_, i): &(NetKey, usize)| model.pools.get(i).filter(|o| o.name() != pool.name());
         let containing = (0..=prefix).find_map(|p| {
             let key = (width, truncate(width, base, p, false), p);
-            seen.get(&key)?.iter().find_map(other_name)
+            seen.starting_at(&(key, 0))
+                .take_while(|(seen_key, _)| *seen_key == key)
+                .find_map(other_name)
         });
         let last = truncate(width, base, prefix, true);
         let contained = || {
-            seen.range((width, base, 0)..=(width, last, u8::MAX))
-                .flat_map(|(_, indices)| indices.iter())
+            seen.starting_at(&((width, base, 0), 0))
+                .take_while(|(seen_key, _)| *seen_key <= (width, last, u8::MAX))
                 .find_map(other_name)
         };
         if let Some(other) = containing.or_else(contained) {
@@ -89,7 +94,7 @@ fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
                 ));
             }
         }
-        seen.entry((width, base, prefix)).or_default().push(index);
+        seen.insert((key, index));
     }
 }
 

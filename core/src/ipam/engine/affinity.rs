@@ -66,7 +66,7 @@ impl Ipam {
     ) -> Result<(), IpamError> {
         self.writes += 1;
         let Some(block) = self.blocks.get_mut(cidr) else {
-            self.affinities.remove(&affinity_key(host, cidr));
+            self.affinities.remove(host, cidr);
             return Err(IpamError::does_not_exist(
                 format!("BlockKey(cidr={cidr})"),
                 "block not found",
@@ -96,7 +96,7 @@ impl Ipam {
             block.affinity = None;
             block.affinity_claim_time = None;
         }
-        self.affinities.remove(&affinity_key(host, cidr));
+        self.affinities.remove(host, cidr);
         Ok(())
     }
 
@@ -195,11 +195,12 @@ impl Ipam {
     pub fn release_pool_affinities(&mut self, cidr: &IpNet) -> Result<(), IpamError> {
         self.writes += 1;
         let cidr = cidr.trunc();
+        // Each record and block is handled on its own, so their order does not matter.
         let records: Vec<(String, IpNet)> = self
             .affinities
-            .iter()
-            .filter(|(_, a)| net_covers(&cidr, &a.cidr))
-            .map(|(key, a)| (key.clone(), a.cidr))
+            .unordered()
+            .filter(|a| net_covers(&cidr, &a.cidr))
+            .map(|a| (a.host.clone(), a.cidr))
             .collect();
         let mut block_cidrs: Vec<IpNet> = records.iter().map(|(_, c)| *c).collect();
         block_cidrs.extend(
@@ -208,8 +209,8 @@ impl Ipam {
                 .filter(|(c, b)| net_covers(&cidr, c) && b.affinity.is_some())
                 .map(|(c, _)| *c),
         );
-        for (key, _) in records {
-            self.affinities.remove(&key);
+        for (host, record_cidr) in records {
+            self.affinities.remove(&host, &record_cidr);
         }
         for block_cidr in block_cidrs {
             let Some(block) = self.blocks.get_mut(&block_cidr) else {

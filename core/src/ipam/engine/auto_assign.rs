@@ -291,7 +291,7 @@ impl Ipam {
 
     fn confirm_affinity(&mut self, host: &str, cidr: &IpNet) {
         self.writes += 1;
-        if let Some(record) = self.affinities.get_mut(&affinity_key(host, cidr)) {
+        if let Some(record) = self.affinities.get_mut(host, cidr) {
             record.state = AffinityState::Confirmed;
         }
     }

@@ -1,6 +1,5 @@
 //! The allocation blocks of the state, by CIDR.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -9,6 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::ipam::addr::masked_net;
 use crate::ipam::block::Block;
 use crate::net::Family;
+use crate::sorted_chunks::SortedChunks;
 
 /// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
 /// tens of millions, and an ordered map's comparisons grew with the number of blocks), and
@@ -17,10 +17,11 @@ use crate::net::Family;
 #[derive(Clone, Debug, Default)]
 pub(super) struct BlockStore {
     by_cidr: FxHashMap<IpNet, Block>,
-    in_order: BTreeSet<IpNet>,
-    /// How many blocks have each (address length, prefix length): nearly always one size per
-    /// family, so the block holding an address is one look-up per size.
-    sizes: BTreeMap<(u8, u8), usize>,
+    in_order: SortedChunks<IpNet>,
+    /// How many blocks have each (address length, prefix length), sorted by size: nearly
+    /// always one size per family, so the block holding an address is one look-up per size.
+    /// A sorted vector of a handful of pairs does what a map would, without a map's code.
+    sizes: Vec<((u8, u8), usize)>,
 }
 
 impl BlockStore {
@@ -39,7 +40,11 @@ impl BlockStore {
     /// Adds `block` under `cidr`, returning the block it replaces.
     pub fn insert(&mut self, cidr: IpNet, block: Block) -> Option<Block> {
         if self.in_order.insert(cidr) {
-            *self.sizes.entry(size_of(&cidr)).or_default() += 1;
+            let size = size_of(&cidr);
+            match self.sizes.binary_search_by_key(&size, |&(size, _)| size) {
+                Ok(at) => self.sizes[at].1 += 1,
+                Err(at) => self.sizes.insert(at, (size, 1)),
+            }
         }
         self.by_cidr.insert(cidr, block)
     }
@@ -47,10 +52,10 @@ impl BlockStore {
     pub fn remove(&mut self, cidr: &IpNet) -> Option<Block> {
         if self.in_order.remove(cidr) {
             let size = size_of(cidr);
-            if let Some(count) = self.sizes.get_mut(&size) {
-                *count -= 1;
-                if *count == 0 {
-                    self.sizes.remove(&size);
+            if let Ok(at) = self.sizes.binary_search_by_key(&size, |&(size, _)| size) {
+                self.sizes[at].1 -= 1;
+                if self.sizes[at].1 == 0 {
+                    self.sizes.remove(at);
                 }
             }
         }
@@ -62,9 +67,10 @@ impl BlockStore {
     pub fn containing(&self, ip: IpAddr) -> Option<IpNet> {
         let address_len = Family::of_addr(&ip).bits();
         self.sizes
-            .range((address_len, 0)..=(address_len, u8::MAX))
+            .iter()
             .rev()
-            .filter_map(|(&(_, prefix), _)| masked_net(ip, prefix))
+            .filter(|&&((len, _), _)| len == address_len)
+            .filter_map(|&((_, prefix), _)| masked_net(ip, prefix))
             .find(|cidr| self.by_cidr.contains_key(cidr))
     }
 
@@ -86,7 +92,7 @@ impl BlockStore {
     }
 
     /// Every CIDR, in order.
-    pub fn cidrs(&self) -> &BTreeSet<IpNet> {
+    pub fn cidrs(&self) -> &SortedChunks<IpNet> {
         &self.in_order
     }
 }
@@ -117,8 +123,8 @@ mod tests {
         assert!(store.remove(&net("10.0.0.64/26")).is_none());
         let in_order: Vec<IpNet> = store.values().map(Block::cidr).collect();
         assert_eq!(in_order, [net("10.0.0.0/26"), net("10.0.1.0/26")]);
-        let ranged: Vec<&IpNet> = store.cidrs().range(..net("10.0.1.0/26")).collect();
-        assert_eq!(ranged, [&net("10.0.0.0/26")]);
+        let ranged: Vec<&IpNet> = store.cidrs().starting_at(&net("10.0.0.1/32")).collect();
+        assert_eq!(ranged, [&net("10.0.1.0/26")]);
         assert!(store.contains_key(&net("10.0.1.0/26")));
         assert_eq!(store.values_mut_unordered().count(), 2);
     }
@@ -138,6 +144,6 @@ mod tests {
         assert_eq!(store.containing(ip("10.0.0.5")), Some(net("10.0.0.0/26")));
         store.remove(&net("10.0.0.0/26"));
         assert_eq!(store.containing(ip("10.0.0.5")), None);
-        assert!(store.sizes.keys().all(|&(len, _)| len == 128));
+        assert!(store.sizes.iter().all(|&((len, _), _)| len == 128));
     }
 }

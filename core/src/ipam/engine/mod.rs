@@ -3,6 +3,7 @@
 //!
 //! This file holds the state and its bookkeeping; each operation family lives in a submodule.
 
+mod affinities;
 mod affinity;
 mod assign;
 mod auto_assign;
@@ -10,13 +11,14 @@ mod blocks;
 mod pools;
 mod release;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
+use self::affinities::AffinityRecords;
 use self::blocks::BlockStore;
 use super::addr::{dashed, net_covers};
 use super::block::{Block, HostReservedAttr, ReleaseOptions};
@@ -88,7 +90,7 @@ pub struct Ipam {
     nodes: FxHashMap<String, Labels>,
     blocks: BlockStore,
     /// Keyed by the KDD object name `<host>-<cidr dashed>`, whose order is the datastore order.
-    affinities: BTreeMap<String, BlockAffinity>,
+    affinities: AffinityRecords,
     /// handle → block → number of addresses. Looked up by name only, never listed in order, so
     /// a hash map: with a million handles a B-tree's string comparisons dominate.
     handles: FxHashMap<Handle, HandleBlocks>,
@@ -310,8 +312,7 @@ impl Ipam {
     /// Imports a block-affinity record as written directly to the datastore.
     pub fn insert_affinity(&mut self, affinity: BlockAffinity) {
         self.writes += 1;
-        self.affinities
-            .insert(affinity_key(&affinity.host, &affinity.cidr), affinity);
+        self.affinities.insert(affinity);
     }
 
     /// Affinity records in datastore order, filtered by host, type and family.
@@ -321,43 +322,23 @@ impl Ipam {
         affinity_type: Option<&str>,
         family: Option<Family>,
     ) -> Vec<&BlockAffinity> {
-        let records: Box<dyn Iterator<Item = &BlockAffinity>> = match host {
-            // A host's records are keyed `<host>-<cidr>`: one range of the datastore order.
-            Some(h) => {
-                let mut prefix = String::with_capacity(h.len() + 1);
-                prefix.push_str(h);
-                prefix.push('-');
-                Box::new(
-                    self.affinities
-                        .range::<str, _>((
-                            std::ops::Bound::Included(prefix.as_str()),
-                            std::ops::Bound::Unbounded,
-                        ))
-                        .take_while(move |(key, _)| key.starts_with(prefix.as_str()))
-                        .map(|(_, a)| a),
-                )
-            }
-            None => Box::new(self.affinities.values()),
+        let records = match host {
+            Some(h) => self.host_records(h).collect(),
+            None => self.affinities.in_order(),
         };
         records
-            .filter(|a| host.is_none_or(|h| a.host == h))
+            .into_iter()
             .filter(|a| affinity_type.is_none_or(|t| a.affinity_type == t))
             .filter(|a| family.is_none_or(|f| Family::of_net(&a.cidr) == f))
             .collect()
     }
 
-    /// The affinity records of `host`, in datastore order, without allocating: its keys are
-    /// `<host>-<cidr>`, one run of the ordered map (other hosts whose name extends `host` sort
-    /// after the `-`, unless their next character sorts before it, which is skipped).
-    fn host_records<'a>(&'a self, host: &'a str) -> impl Iterator<Item = &'a BlockAffinity> + 'a {
-        let next_char = move |key: &str| key.as_bytes().get(host.len()).copied();
+    /// The affinity records of `host`, in datastore order, without allocating.
+    fn host_records<'a>(&'a self, host: &str) -> impl Iterator<Item = &'a BlockAffinity> + 'a {
         self.affinities
-            .range::<str, _>((std::ops::Bound::Included(host), std::ops::Bound::Unbounded))
-            .take_while(move |(key, _)| key.starts_with(host))
-            .skip_while(move |(key, _)| next_char(key).is_none_or(|c| c < b'-'))
-            .take_while(move |(key, _)| next_char(key) == Some(b'-'))
+            .of_host(host)
+            .iter()
             .map(|(_, record)| record)
-            .filter(move |record| record.host == host)
     }
 
     /// The CIDRs of the blocks affine to `host` for a family, in datastore order.
@@ -445,15 +426,17 @@ impl Ipam {
     /// Creates (or confirms) the affinity record of a block that is already this owner's.
     fn ensure_affinity_record(&mut self, kind: &str, host: &str, cidr: &IpNet) {
         self.writes += 1;
-        self.affinities
-            .entry(affinity_key(host, cidr))
-            .or_insert_with(|| BlockAffinity {
-                host: host.to_owned(),
-                affinity_type: kind.to_owned(),
-                cidr: *cidr,
-                state: AffinityState::Confirmed,
-            })
-            .state = AffinityState::Confirmed;
+        match self.affinities.get_mut(host, cidr) {
+            Some(record) => record.state = AffinityState::Confirmed,
+            None => {
+                self.affinities.insert(BlockAffinity {
+                    host: host.to_owned(),
+                    affinity_type: kind.to_owned(),
+                    cidr: *cidr,
+                    state: AffinityState::Confirmed,
+                });
+            }
+        }
     }
 
     /// Calico starts a new block's sequence number at the current Unix time in nanoseconds, so a

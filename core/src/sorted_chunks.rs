@@ -1,0 +1,117 @@
+//! An ordered set with a fraction of the code of `BTreeSet`, for what must be kept in order
+//! (block CIDRs for Calico's walks, pool networks for overlap checks).
+
+/// The most values a chunk holds before it is split in two.
+const MAX_CHUNK_LEN: usize = 512;
+
+/// Values in ascending order, as a list of sorted chunks, each non-empty and wholly before the
+/// next. One sorted vector would move half the set on every insert, quadratic in its size (a
+/// million pods in /31 blocks make half a million blocks); bounded chunks keep an insert or a
+/// removal to one binary search over the chunks, one in a chunk and a short move, with much
+/// less code in the site than an ordered set.
+#[derive(Clone, Debug)]
+pub(crate) struct SortedChunks<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for SortedChunks<T> {
+    fn default() -> Self {
+        SortedChunks { chunks: Vec::new() }
+    }
+}
+
+impl<T: Ord> SortedChunks<T> {
+    /// The index of the chunk where `value` is or belongs: the first whose last value is not
+    /// before it (`chunks.len()` when every value is before it).
+    fn chunk_of(&self, value: &T) -> usize {
+        self.chunks
+            .partition_point(|chunk| chunk.last().is_some_and(|last| last < value))
+    }
+
+    /// Adds `value`; false if it was already there.
+    pub fn insert(&mut self, value: T) -> bool {
+        // Past the end, a value joins the last chunk.
+        let index = self
+            .chunk_of(&value)
+            .min(self.chunks.len().saturating_sub(1));
+        let Some(chunk) = self.chunks.get_mut(index) else {
+            self.chunks.push(vec![value]);
+            return true;
+        };
+        let Err(at) = chunk.binary_search(&value) else {
+            return false;
+        };
+        chunk.insert(at, value);
+        if chunk.len() > MAX_CHUNK_LEN {
+            let upper_half = chunk.split_off(chunk.len() / 2);
+            self.chunks.insert(index + 1, upper_half);
+        }
+        true
+    }
+
+    /// Removes `value`; false if it was not there.
+    pub fn remove(&mut self, value: &T) -> bool {
+        let index = self.chunk_of(value);
+        let Some(chunk) = self.chunks.get_mut(index) else {
+            return false;
+        };
+        let Ok(at) = chunk.binary_search(value) else {
+            return false;
+        };
+        chunk.remove(at);
+        if chunk.is_empty() {
+            self.chunks.remove(index);
+        }
+        true
+    }
+
+    /// Every value, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.chunks.iter().flatten()
+    }
+
+    /// The values from `start` on (those not before it), in order.
+    pub fn starting_at<'a>(&'a self, start: &T) -> impl Iterator<Item = &'a T> + 'a {
+        let index = self.chunk_of(start);
+        let chunks = self.chunks.get(index..).unwrap_or_default();
+        let skip = chunks
+            .first()
+            .map_or(0, |chunk| chunk.partition_point(|value| value < start));
+        chunks.iter().flatten().skip(skip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ipnet::IpNet;
+
+    use super::*;
+
+    fn net(index: u32) -> IpNet {
+        IpNet::new(std::net::Ipv4Addr::from(index << 8).into(), 24).unwrap()
+    }
+
+    #[test]
+    fn keeps_the_order_of_an_ordered_set_across_chunk_splits_and_removals() {
+        let mut set = SortedChunks::default();
+        let mut expected = std::collections::BTreeSet::new();
+        // A fixed pseudo-random order over more CIDRs than several chunks hold.
+        let count = 3 * MAX_CHUNK_LEN as u32 + 7;
+        for step in 0..count {
+            let index = step.wrapping_mul(2_654_435_761) % count;
+            assert_eq!(set.insert(net(index)), expected.insert(net(index)));
+        }
+        assert!(!set.insert(net(5)));
+        for index in (0..count).step_by(3) {
+            assert_eq!(set.remove(&net(index)), expected.remove(&net(index)));
+        }
+        assert!(!set.remove(&net(0)));
+        assert!(set.chunks.iter().all(|chunk| !chunk.is_empty()));
+        assert!(set.iter().eq(expected.iter()));
+        for start in [0, 1, 600, count - 1, count + 5] {
+            assert!(set
+                .starting_at(&net(start))
+                .eq(expected.range(net(start)..)));
+        }
+    }
+}
