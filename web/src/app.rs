@@ -24,7 +24,7 @@ use crate::components::{
     tunnels::tunnels,
     Palette, PlanView, PlanViewFn,
 };
-use crate::components::{class, on};
+use crate::components::{class, on, with_class};
 use crate::examples::REVIEW_EXAMPLES;
 use crate::page::{self, Mode};
 use crate::state::{self as st, Action, State};
@@ -187,8 +187,8 @@ pub fn app(props: &AppProps) -> Html {
         .filter(|d| d.file.as_deref() == Some(st::EXISTING_FILE))
         .count();
 
-    html! {
-        <div class={class(&["app", on(embed, "embed")])}>
+    let page = html! {
+        <div>
             if embed {
                 { embed_bar(&EmbedBarProps { open_url }) }
             } else {
@@ -202,7 +202,7 @@ pub fn app(props: &AppProps) -> Html {
                 { gallery(&GalleryProps { text: state.text.clone(), existing: state.existing.clone(), on_load }) }
             }
             <main class="layout">
-                <section class={class(&["pane", "editor-pane", on(reviewing, "reviewing")])}
+                <section ~className={class(&["pane", "editor-pane", on(reviewing, "reviewing")])}
                     aria-label="Manifests">
                     if !mode.readonly {
                         { existing_input(&ExistingInputProps {
@@ -270,7 +270,8 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
             </main>
         </div>
-    }
+    };
+    with_class(page, &["app", on(embed, "embed")])
 }
 
 /// A callback that dispatches the action `make` builds from its argument (function_todomvc).

@@ -67,7 +67,7 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
             (place, "Select this line in the editor")
         };
         html! {
-            <button type="button" class={super::class(&["link", "jump", on(in_existing, "in-existing")])}
+            <button type="button" ~className={super::class(&["link", "jump", on(in_existing, "in-existing")])}
                 data-testid="jump-to-line" {onclick} {title}>{ label }</button>
         }
     });
@@ -78,7 +78,7 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
         None => format!("{} {}", r.kind, r.name),
     });
     html! {
-        <li class={super::class(&["diagnostic", d.severity.as_str()])}
+        <li ~className={super::class(&["diagnostic", d.severity.as_str()])}
             data-testid="diagnostic"
             data-code={d.code}
             data-severity={d.severity.as_str()}

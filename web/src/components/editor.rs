@@ -6,7 +6,7 @@ use std::rc::Rc;
 use web_sys::{Element, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::on;
+use super::{on, with_class};
 
 use super::gutter::{gutter, GutterProps, Marker};
 use super::line_marks::LineMarks;
@@ -56,8 +56,8 @@ pub fn editor(props: &EditorProps) -> Html {
         })
     };
     let line_count = text::line_count(&props.text);
-    html! {
-        <div class={super::class(&["editor", on(props.compact, "compact")])}>
+    let view = html! {
+        <div>
             <label for="manifest-input" class="pane-title">
                 if props.reviewing {
                     { "Change to review " }<span class="muted">{ "(manifests to apply, YAML or JSON, --- separated)" }</span>
@@ -90,7 +90,8 @@ pub fn editor(props: &EditorProps) -> Html {
                 </div>
             </div>
         </div>
-    }
+    };
+    with_class(view, &["editor", on(props.compact, "compact")])
 }
 
 /// The gutter markers of a plan: the diagnostics located in the manifests, grouped by line (in

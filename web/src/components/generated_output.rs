@@ -102,8 +102,9 @@ pub fn generated_output(props: &GeneratedOutputProps) -> Html {
                 <div class="verdict problems" data-testid="generated-verdict">
                     <p>{ "With this added, the planner reports:" }</p>
                     <ul>
-                        { for generated.diagnostics.iter().map(|d| html! {
-                            <li class={d.severity.as_str()}><code>{ d.code }</code>{ " " }{ &d.message }</li>
+                        { for generated.diagnostics.iter().map(|d| {
+                            let item = html! { <li><code>{ d.code }</code>{ " " }{ &d.message }</li> };
+                            super::with_class(item, &[d.severity.as_str()])
                         }) }
                     </ul>
                 </div>

@@ -25,7 +25,7 @@ pub fn line_marks(props: &LineMarksProps) -> Html {
     let rows = (1..=last as u32).map(|n| {
         while markers.next_if(|m| m.line < n).is_some() {}
         match markers.next_if(|m| m.line == n) {
-            Some(m) => html! { <div class={super::class(&["line-mark", m.severity.as_str()])} /> },
+            Some(m) => super::with_class(html! { <div /> }, &["line-mark", m.severity.as_str()]),
             None => html! { <div class="line-mark" /> },
         }
     });

@@ -36,6 +36,7 @@ pub mod tunnels;
 use std::rc::Rc;
 
 use yew::prelude::*;
+use yew::virtual_dom::{AttributeOrProperty, Attributes, VNode};
 
 use crate::state::Plan;
 
@@ -65,9 +66,38 @@ pub fn plan_view(props: &PlanViewProps) -> Html {
     (props.view)(&props.plan, &props.palette)
 }
 
-/// An element's `class` attribute from its classes, leaving out empty ones. Yew's `classes!`
-/// builds an `IndexSet` per element instead (splitting and deduplicating), which cost the site
-/// 1 KB gzipped for what a joined string does here: no class has spaces or repeats.
+// Computed classes never go through `html!`'s `class={…}`: Yew converts every such class
+// through `Classes`, an `IndexSet` per element (splitting and deduplicating), whose code cost the
+// site 2 KB gzipped for what a joined string (`class`) does here, since no class has spaces or
+// repeats. An element whose only attribute is its class gets it from `with_class`; an HTML
+// element with other attributes sets its `className` property instead (`~className={…}`), which
+// writes the same attribute. One catch: when Yew redraws a place with an element from another
+// `html!` site with the same tag, it matches their attributes and properties by name, so an
+// element setting `className` must not take the place of one with a `class` attribute, or the
+// reverse: the class would be removed or become "undefined". (The gutter's lines, marked or not,
+// therefore all set `className`.) SVG elements have no string `className`: theirs is set by
+// `with_class` or written literally.
+
+/// `element`, an element built by `html!` with no attributes, with the `class` attribute joined
+/// from `parts`: the attribute `html!` makes for `class={…}`, without `Classes`.
+pub fn with_class(mut element: Html, parts: &[&str]) -> Html {
+    if let VNode::VTag(tag) = &mut element {
+        // The element was just built, so it is not shared.
+        if let Some(tag) = Rc::get_mut(tag) {
+            debug_assert!(
+                matches!(tag.attributes, Attributes::Static([])),
+                "with_class replaces the element's attributes"
+            );
+            tag.attributes = Attributes::Dynamic {
+                keys: &["class"],
+                values: Box::new([Some(AttributeOrProperty::Attribute(class(parts).into()))]),
+            };
+        }
+    }
+    element
+}
+
+/// An element's `class` attribute from its classes, leaving out empty ones.
 pub fn class(parts: &[&str]) -> String {
     let mut out = String::new();
     for part in parts.iter().filter(|p| !p.is_empty()) {
@@ -202,6 +232,17 @@ pub fn tenths(x: f64) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `with_class` gives an element the class attribute that `class={…}` would.
+    #[test]
+    fn with_class_sets_the_class_attribute() {
+        let element = with_class(html! { <span>{ "x" }</span> }, &["node-chip", "", "node-3"]);
+        let VNode::VTag(tag) = element else {
+            panic!("not an element");
+        };
+        let attributes: Vec<_> = tag.attributes.iter().collect();
+        assert_eq!(attributes, [("class", "node-chip node-3")]);
+    }
 
     /// `one_decimal` must print exactly what std's `{:.1}` prints.
     fn check(x: f64) {
