@@ -83,22 +83,10 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
             .count() as u128
     });
 
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
-    };
     let choose = |state: &UseStateHandle<String>| {
         let state = state.clone();
         Callback::from(move |e: Event| {
             state.set(e.target_unchecked_into::<HtmlSelectElement>().value())
-        })
-    };
-    let toggle = |state: &UseStateHandle<bool>| {
-        let state = state.clone();
-        Callback::from(move |e: Event| {
-            state.set(e.target_unchecked_into::<HtmlInputElement>().checked())
         })
     };
     let on_family = {
@@ -123,18 +111,9 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                 { "How big a pool and blocks must be for your nodes. It assumes the planner's cluster: nodes start in order, then pods spread evenly over them." }
             </p>
             <div class="field-row">
-                <label class="field narrow">
-                    <span>{ "Nodes" }</span>
-                    <input type="number" min="0" data-testid="capacity-nodes" value={(*nodes).clone()} oninput={set(&nodes)} />
-                </label>
-                <label class="field narrow">
-                    <span>{ "Pods per node" }</span>
-                    <input type="number" min="0" data-testid="capacity-pods" value={(*pods).clone()} oninput={set(&pods)} />
-                </label>
-                <label class="field check">
-                    <input type="checkbox" data-testid="capacity-tunnel" checked={*tunnel} onchange={toggle(&tunnel)} />
-                    <span>{ "Tunnel address per node (IPIP, VXLAN, WireGuard)" }</span>
-                </label>
+                { number_field("Nodes", "capacity-nodes", None, &nodes) }
+                { number_field("Pods per node", "capacity-pods", None, &pods) }
+                { check_field("Tunnel address per node (IPIP, VXLAN, WireGuard)", "capacity-tunnel", &tunnel) }
             </div>
             <div class="field-row">
                 <label class="field">
@@ -158,11 +137,7 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                         </select>
                     </label>
                     if *pool == CUSTOM {
-                        <label class="field narrow">
-                            <span>{ "Pool prefix length" }</span>
-                            <input type="number" min="0" max="128" data-testid="capacity-prefix"
-                                value={(*prefix).clone()} oninput={set(&prefix)} />
-                        </label>
+                        { number_field("Pool prefix length", "capacity-prefix", Some("128"), &prefix) }
                     }
                     <label class="field narrow">
                         <span>{ "blockSize" }</span>
@@ -176,18 +151,9 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                 }
             </div>
             <div class="field-row">
-                <label class="field narrow">
-                    <span>{ "maxBlocksPerHost (0 = 20)" }</span>
-                    <input type="number" min="0" data-testid="capacity-max-blocks" value={(*max_blocks).clone()} oninput={set(&max_blocks)} />
-                </label>
-                <label class="field narrow">
-                    <span>{ "Headroom for growth, % of nodes" }</span>
-                    <input type="number" min="0" data-testid="capacity-headroom" value={(*headroom).clone()} oninput={set(&headroom)} />
-                </label>
-                <label class="field check">
-                    <input type="checkbox" data-testid="capacity-strict" checked={*strict} onchange={toggle(&strict)} />
-                    <span>{ "strictAffinity (no borrowing)" }</span>
-                </label>
+                { number_field("maxBlocksPerHost (0 = 20)", "capacity-max-blocks", None, &max_blocks) }
+                { number_field("Headroom for growth, % of nodes", "capacity-headroom", None, &headroom) }
+                { check_field("strictAffinity (no borrowing)", "capacity-strict", &strict) }
             </div>
             <div class="capacity-results" data-testid="capacity-results" aria-live="polite">
                 {
@@ -198,6 +164,46 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                 }
             </div>
         </form>
+    }
+}
+
+// The form's repeated shapes, each drawn by one function: written out in the form, every copy
+// was code of its own in the site.
+
+/// A labelled number input (at least 0, at most `max` if given) editing `state`.
+fn number_field(
+    label: &'static str,
+    testid: &'static str,
+    max: Option<&'static str>,
+    state: &UseStateHandle<String>,
+) -> Html {
+    let oninput = {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    html! {
+        <label class="field narrow">
+            <span>{ label }</span>
+            <input type="number" min="0" {max} data-testid={testid} value={(**state).clone()} {oninput} />
+        </label>
+    }
+}
+
+/// A labelled checkbox editing `state`.
+fn check_field(label: &'static str, testid: &'static str, state: &UseStateHandle<bool>) -> Html {
+    let onchange = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            state.set(e.target_unchecked_into::<HtmlInputElement>().checked())
+        })
+    };
+    html! {
+        <label class="field check">
+            <input type="checkbox" data-testid={testid} checked={**state} {onchange} />
+            <span>{ label }</span>
+        </label>
     }
 }
 
