@@ -207,6 +207,17 @@ fn check_field(label: &'static str, testid: &'static str, state: &UseStateHandle
     }
 }
 
+/// One figure of the results: its name and text, and its value for scripts and tests
+/// (`data-value`).
+fn figure(testid: &'static str, value: String, name: &'static str, text: String) -> Html {
+    html! {
+        <div data-testid={testid} data-value={value}>
+            <dt>{ name }</dt>
+            <dd>{ text }</dd>
+        </div>
+    }
+}
+
 fn plural(n: u128, word: &str) -> String {
     let suffix = match (n, word.ends_with('s')) {
         (1, _) => "",
@@ -223,22 +234,13 @@ fn view_plan(plan: &CapacityPlan, request: &CapacityRequest, claimed: Option<u12
     html! {
         <>
             <dl class="capacity-numbers">
-                <div data-testid="capacity-block-size" data-value={plan.block_size.to_string()}>
-                    <dt>{ "Block size" }</dt>
-                    <dd>{ format!("/{} ({} addresses){}", plan.block_size, count(plan.block_addresses), if plan.block_size_advised { ", advised" } else { "" }) }</dd>
-                </div>
-                <div data-testid="capacity-blocks-per-node" data-value={plan.blocks_per_node.to_string()}>
-                    <dt>{ "Blocks per node" }</dt>
-                    <dd>{ format!("{} for {} (limit {})", count(plan.blocks_per_node), plural(plan.addresses_per_node, "address"), plan.block_limit) }</dd>
-                </div>
-                <div data-testid="capacity-total-blocks" data-value={plan.total_blocks.to_string()}>
-                    <dt>{ "Blocks for the cluster" }</dt>
-                    <dd>{ count(plan.total_blocks) }</dd>
-                </div>
-                <div data-testid="capacity-advice" data-value={plan.advised_pool_prefix.map(|p| p.to_string()).unwrap_or_default()}>
-                    <dt>{ "Pool to create" }</dt>
-                    <dd>{ format!("{} for {} ({} exactly fits today's {})", advice(plan.advised_pool_prefix), plural(plan.planned_nodes, "node"), advice(plan.min_pool_prefix), plural(nodes, "node")) }</dd>
-                </div>
+                { figure("capacity-block-size", plan.block_size.to_string(), "Block size",
+                    format!("/{} ({} addresses){}", plan.block_size, count(plan.block_addresses), if plan.block_size_advised { ", advised" } else { "" })) }
+                { figure("capacity-blocks-per-node", plan.blocks_per_node.to_string(), "Blocks per node",
+                    format!("{} for {} (limit {})", count(plan.blocks_per_node), plural(plan.addresses_per_node, "address"), plan.block_limit)) }
+                { figure("capacity-total-blocks", plan.total_blocks.to_string(), "Blocks for the cluster", count(plan.total_blocks)) }
+                { figure("capacity-advice", plan.advised_pool_prefix.map(|p| p.to_string()).unwrap_or_default(), "Pool to create",
+                    format!("{} for {} ({} exactly fits today's {})", advice(plan.advised_pool_prefix), plural(plan.planned_nodes, "node"), advice(plan.min_pool_prefix), plural(nodes, "node"))) }
             </dl>
             if plan.over_block_limit {
                 <p class="capacity-warning" data-testid="capacity-over-limit">
@@ -260,10 +262,8 @@ fn view_plan(plan: &CapacityPlan, request: &CapacityRequest, claimed: Option<u12
                             }
                         </dd>
                     </div>
-                    <div data-testid="capacity-nodes-fit" data-value={pool.nodes_that_fit.map(|n| n.to_string()).unwrap_or_default()}>
-                        <dt>{ "Nodes with blocks of their own" }</dt>
-                        <dd>{ pool.nodes_that_fit.map_or_else(|| "any number (no node needs a block)".to_owned(), |n| format!("{} before the pool is fully carved", count(n))) }</dd>
-                    </div>
+                    { figure("capacity-nodes-fit", pool.nodes_that_fit.map(|n| n.to_string()).unwrap_or_default(), "Nodes with blocks of their own",
+                        pool.nodes_that_fit.map_or_else(|| "any number (no node needs a block)".to_owned(), |n| format!("{} before the pool is fully carved", count(n)))) }
                     <div data-testid="capacity-borrowing" data-first={pool.first_borrowing_node.map(|n| n.to_string()).unwrap_or_default()}
                         data-count={pool.nodes_short_of_blocks.to_string()}>
                         <dt>{ if request.strict_affinity { "Short of blocks (strict: no borrowing)" } else { "Borrowing" } }</dt>
