@@ -9,7 +9,7 @@ use ipam_core::net::Family;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::count;
+use super::{count, option};
 use crate::state::Plan;
 
 /// The pool select's values besides the input's pool names.
@@ -119,21 +119,20 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                 <label class="field">
                     <span>{ "Pool" }</span>
                     <select data-testid="capacity-pool" onchange={choose(&pool)}>
-                        { for pools.iter().map(|p| html! {
-                            <option value={p.name.clone()} selected={*pool == p.name}>
-                                { format!("{} ({}, /{} blocks)", p.name, p.cidr, p.block_size.prefix_len()) }
-                            </option>
+                        { for pools.iter().map(|p| {
+                            let text = format!("{} ({}, /{} blocks)", p.name, p.cidr, p.block_size.prefix_len());
+                            option(p.name.clone().into(), text.into(), *pool == p.name)
                         }) }
-                        <option value={CUSTOM} selected={*pool == CUSTOM}>{ "A pool prefix I type…" }</option>
-                        <option value={NO_POOL} selected={*pool == NO_POOL}>{ "None: advise a pool" }</option>
+                        { option(CUSTOM.into(), "A pool prefix I type…".into(), *pool == CUSTOM) }
+                        { option(NO_POOL.into(), "None: advise a pool".into(), *pool == NO_POOL) }
                     </select>
                 </label>
                 if chosen.is_none() {
                     <label class="field narrow">
                         <span>{ "Family" }</span>
                         <select data-testid="capacity-family" onchange={on_family}>
-                            <option value="v4" selected={family_value == Family::V4}>{ "IPv4" }</option>
-                            <option value="v6" selected={family_value == Family::V6}>{ "IPv6" }</option>
+                            { option("v4".into(), "IPv4".into(), family_value == Family::V4) }
+                            { option("v6".into(), "IPv6".into(), family_value == Family::V6) }
                         </select>
                     </label>
                     if *pool == CUSTOM {
@@ -142,9 +141,11 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                     <label class="field narrow">
                         <span>{ "blockSize" }</span>
                         <select data-testid="capacity-block" onchange={choose(&block)}>
-                            <option value="" selected={block_text.is_empty()}>{ "advise" }</option>
-                            { for block_range.map(|b| html! {
-                                <option value={b.to_string()} selected={block_text == b.to_string()}>{ format!("/{b}") }</option>
+                            { option("".into(), "advise".into(), block_text.is_empty()) }
+                            { for block_range.map(|b| {
+                                let value = b.to_string();
+                                let selected = block_text == value;
+                                option(value.into(), format!("/{b}").into(), selected)
                             }) }
                         </select>
                     </label>

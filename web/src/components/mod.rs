@@ -118,6 +118,12 @@ pub fn on(cond: bool, name: &str) -> &str {
     }
 }
 
+/// A select's option: its value, its text, and whether it is the one chosen. One function for
+/// every option of the generator forms: each written out was code of its own in the site.
+pub fn option(value: AttrValue, text: AttrValue, selected: bool) -> Html {
+    html! { <option {value} {selected}>{ text }</option> }
+}
+
 /// The simulated cluster's nodes in start order, each with a colour class
 /// (`node-0` … `node-7`, repeating) shared by every view.
 #[derive(Debug, PartialEq)]

@@ -11,6 +11,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::generated_output::{GeneratedOutput, Outcome};
+use super::option;
 use crate::state::Plan;
 
 /// The target select's value for "a new pod".
@@ -195,19 +196,19 @@ pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
                 <label class="field">
                     <span>{ "Pod" }</span>
                     <select data-testid="static-ip-target" onchange={choose(&target)}>
-                        { for targets.iter().map(|(id, label, _)| html! {
-                            <option value={id.clone()} selected={*id == target_value}>{ label }</option>
+                        { for targets.iter().map(|(id, label, _)| {
+                            option(id.clone().into(), label.clone().into(), *id == target_value)
                         }) }
-                        <option value={NEW} selected={target_value == NEW}>{ "A new pod…" }</option>
+                        { option(NEW.into(), "A new pod…".into(), target_value == NEW) }
                     </select>
                 </label>
                 <label class="field">
                     <span>{ "Pool" }</span>
                     <select data-testid="static-ip-pool" onchange={choose(&pool)}>
-                        { for pools.iter().map(|(name, label)| html! {
-                            <option value={name.clone()} selected={*name == pool_value}>{ label }</option>
+                        { for pools.iter().map(|(name, label)| {
+                            option(name.clone().into(), label.clone().into(), *name == pool_value)
                         }) }
-                        <option value={NEW} selected={pool_value == NEW}>{ "A new Manual pool…" }</option>
+                        { option(NEW.into(), "A new Manual pool…".into(), pool_value == NEW) }
                     </select>
                 </label>
             </div>
@@ -224,9 +225,7 @@ pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
                     <label class="field">
                         <span>{ "Node" }</span>
                         <select data-testid="static-ip-node" onchange={choose(&node)}>
-                            { for nodes.iter().map(|n| html! {
-                                <option value={n.clone()} selected={*n == node_value}>{ n }</option>
-                            }) }
+                            { for nodes.iter().map(|n| option(n.clone().into(), n.clone().into(), *n == node_value)) }
                         </select>
                     </label>
                 </div>
