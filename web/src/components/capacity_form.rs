@@ -2,31 +2,25 @@
 //! for a pool of the input (or a prefix typed in) how many nodes fit, who borrows first and who
 //! fails first. Results follow every keystroke; the core's arithmetic is instant.
 
-use std::rc::Rc;
-
 use ipam_core::generate::capacity::{self, CapacityPlan, CapacityRequest, FailureReason};
 use ipam_core::net::Family;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::generators::GeneratorFormProps;
 use super::{count, option};
-use crate::state::Plan;
 
 /// The pool select's values besides the input's pool names.
 const NO_POOL: &str = "";
 const CUSTOM: &str = "custom";
 
-#[derive(Properties, PartialEq)]
-pub struct CapacityFormProps {
-    pub plan: Rc<Plan>,
-}
-
 fn number<T: std::str::FromStr>(text: &str) -> Option<T> {
     text.trim().parse().ok()
 }
 
-#[function_component(CapacityForm)]
-pub fn capacity_form(props: &CapacityFormProps) -> Html {
+/// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
+#[hook]
+pub fn use_capacity_form(props: &GeneratorFormProps) -> Html {
     let model = &props.plan.analysis.model;
     let pools = model.effective_pools();
     let config = model.ipam_config();

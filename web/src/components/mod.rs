@@ -1,12 +1,13 @@
 //! One view per file. Views take props and report intent through callbacks; only the root
 //! (`app.rs`) dispatches actions. A view is a Yew component only when it keeps state of its own
-//! (the generator forms and their output) or when skipping its redraw for equal props saves real
-//! work (the line marks; the pool usage, the tunnels and the resource list, which share one
-//! component, `PlanView`, redrawn only for a new plan). The others are plain
-//! functions returning `Html`, any small state of theirs (the header's share link, the generator
-//! tab, the editor's markers) kept by the app: each component costs the site its own copy of
-//! Yew's lifecycle code (about 0.5–0.8 KB gzipped), and those views are redrawn with the app
-//! anyway, since the callbacks the app hands them are new on every render.
+//! (the generator forms, which share one component, `GeneratorForm`, and their output) or when
+//! skipping its redraw for equal props saves real work (the line marks; the pool usage, the
+//! tunnels and the resource list, which share one component, `PlanView`, redrawn only for a new
+//! plan). The others are plain functions returning `Html`, any small state of theirs (the
+//! header's share link, the generator tab, the editor's markers) kept by the app: each component
+//! costs the site its own copy of Yew's lifecycle code (about 0.5–0.8 KB gzipped), and those
+//! views are redrawn with the app anyway, since the callbacks the app hands them are new on every
+//! render.
 //!
 //! `generators.rs` is the Generate panel (after the address map): a static IP for a pod, a
 //! reserved range, the capacity planner. Every manifest comes from `ipam_core::generate`; the

@@ -9,17 +9,11 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::generated_output::{GeneratedOutput, Outcome};
-use crate::state::Plan;
+use super::generators::GeneratorFormProps;
 
-#[derive(Properties, PartialEq)]
-pub struct ReserveFormProps {
-    pub plan: Rc<Plan>,
-    pub stale: bool,
-    pub on_apply: Callback<String>,
-}
-
-#[function_component(ReserveForm)]
-pub fn reserve_form(props: &ReserveFormProps) -> Html {
+/// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
+#[hook]
+pub fn use_reserve_form(props: &GeneratorFormProps) -> Html {
     let cidr = use_state(String::new);
     let name = use_state(String::new);
     let as_pool = use_state(|| false);

@@ -11,18 +11,12 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::generated_output::{GeneratedOutput, Outcome};
+use super::generators::GeneratorFormProps;
 use super::option;
 use crate::state::Plan;
 
 /// The target select's value for "a new pod".
 const NEW: &str = "new";
-
-#[derive(Properties, PartialEq)]
-pub struct StaticIpFormProps {
-    pub plan: Rc<Plan>,
-    pub stale: bool,
-    pub on_apply: Callback<String>,
-}
 
 /// The pods a static address can be given to: Pods and one-replica workloads, as
 /// `(value, label, has a static address already)` where the value is `namespace/name`. In a
@@ -93,8 +87,9 @@ fn select_value(e: &Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
 }
 
-#[function_component(StaticIpForm)]
-pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
+/// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
+#[hook]
+pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
     let plan = &props.plan;
     let targets = targets(plan);
     let pools = pools(plan);
