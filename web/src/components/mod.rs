@@ -1,6 +1,6 @@
 //! One view per file. Views take props and report intent through callbacks; only the root
 //! (`app.rs`) dispatches actions. A view is a Yew component only when it keeps state of its own
-//! (the generator forms, which share one component, `GeneratorForm`, and their output) or when
+//! (the generator forms with their output, which share one component, `GeneratorForm`) or when
 //! skipping its redraw for equal props saves real work (the line marks; the pool usage, the
 //! tunnels and the resource list, which share one component, `PlanView`, redrawn only for a new
 //! plan). The others are plain functions returning `Html`, any small state of theirs (the

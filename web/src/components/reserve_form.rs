@@ -8,7 +8,7 @@ use ipam_core::generate::{self, GenerateRequest, ReserveRangeRequest};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::generated_output::{GeneratedOutput, Outcome};
+use super::generated_output::{use_generated_output, Outcome};
 use super::generators::GeneratorFormProps;
 
 /// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
@@ -18,6 +18,12 @@ pub fn use_reserve_form(props: &GeneratorFormProps) -> Html {
     let name = use_state(String::new);
     let as_pool = use_state(|| false);
     let outcome = use_state(|| None::<Rc<Outcome>>);
+    let file_name = if *as_pool {
+        "manual-pool.yaml"
+    } else {
+        "ip-reservation.yaml"
+    };
+    let output = use_generated_output((*outcome).clone(), props, file_name);
 
     let on_generate = {
         let plan = props.plan.clone();
@@ -76,12 +82,7 @@ pub fn use_reserve_form(props: &GeneratorFormProps) -> Html {
                 </label>
             </div>
             <button type="submit" class="primary" data-testid="generate-reserve">{ "Generate" }</button>
-            if let Some(outcome) = &*outcome {
-                <GeneratedOutput outcome={outcome.clone()} planned_text={props.plan.text.clone()}
-                    stale={props.stale}
-                    file_name={if *as_pool { "manual-pool.yaml" } else { "ip-reservation.yaml" }}
-                    on_apply={props.on_apply.clone()} />
-            }
+            { output }
         </form>
     }
 }

@@ -10,7 +10,7 @@ use ipam_core::net::{AllowedUse, AssignmentMode};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::generated_output::{GeneratedOutput, Outcome};
+use super::generated_output::{use_generated_output, Outcome};
 use super::generators::GeneratorFormProps;
 use super::option;
 use crate::state::Plan;
@@ -108,6 +108,7 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
     let manual_cidr = use_state(String::new);
     let manual_name = use_state(String::new);
     let outcome = use_state(|| None::<Rc<Outcome>>);
+    let output = use_generated_output((*outcome).clone(), props, "static-ip.yaml");
 
     // Choices that vanished from the input fall back to the first one offered. The default pod
     // is the first without a static address: giving one to a pod that has one is the rarer wish.
@@ -239,10 +240,7 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
                 </div>
             }
             <button type="submit" class="primary" data-testid="generate-static-ip">{ "Generate" }</button>
-            if let Some(outcome) = &*outcome {
-                <GeneratedOutput outcome={outcome.clone()} planned_text={plan.text.clone()}
-                    stale={props.stale} file_name="static-ip.yaml" on_apply={props.on_apply.clone()} />
-            }
+            { output }
         </form>
     }
 }
