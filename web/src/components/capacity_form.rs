@@ -14,8 +14,11 @@ use super::{count, option};
 const NO_POOL: &str = "";
 const CUSTOM: &str = "custom";
 
-fn number<T: std::str::FromStr>(text: &str) -> Option<T> {
-    text.trim().parse().ok()
+/// A field's number, if it is one and fits `T`. Every field is read as a `u64` first: the site
+/// then carries one copy of std's integer parsing rather than one per type.
+fn number<T: TryFrom<u64>>(text: &str) -> Option<T> {
+    let n: u64 = text.trim().parse().ok()?;
+    T::try_from(n).ok()
 }
 
 /// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
@@ -299,5 +302,43 @@ fn borrowing_text(first: Option<u128>, short: u128, nodes: u128) -> String {
             plural(short, "node"),
             count(first)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    /// Read through a `u64`, a field's number is what parsing it as its own type gives.
+    #[test]
+    fn number_matches_parsing_as_the_type() {
+        for text in [
+            "0",
+            " 21 ",
+            "+7",
+            "255",
+            "256",
+            "-1",
+            "4294967296",
+            "1e3",
+            "",
+            "x",
+        ] {
+            assert_eq!(
+                number::<u8>(text),
+                text.trim().parse::<u8>().ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                number::<u32>(text),
+                text.trim().parse::<u32>().ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                number::<u64>(text),
+                text.trim().parse::<u64>().ok(),
+                "{text:?}"
+            );
+        }
     }
 }
