@@ -58,24 +58,19 @@ fn label(kind: &str, id: &str, has_static: bool) -> String {
 /// Pools a pod may take a static address from, as `(name, label)`; Manual ones first, since
 /// they need no reservation.
 fn pools(plan: &Plan) -> Vec<(String, String)> {
-    let mut pools: Vec<_> = plan
-        .analysis
-        .model
-        .effective_pools()
-        .into_iter()
-        .filter(|p| !p.disabled && p.allows(AllowedUse::Workload))
-        .collect();
-    pools.sort_by_key(|p| p.assignment_mode != AssignmentMode::Manual);
-    pools
-        .into_iter()
-        .map(|p| {
-            let manual = if p.assignment_mode == AssignmentMode::Manual {
-                ", Manual"
-            } else {
-                ""
-            };
-            (p.name.clone(), format!("{} ({}{manual})", p.name, p.cidr))
-        })
+    let pools = plan.analysis.model.effective_pools();
+    let usable = pools
+        .iter()
+        .filter(|p| !p.disabled && p.allows(AllowedUse::Workload));
+    // Two passes rather than a stable sort by mode: the same order, without a sort of pools in
+    // the site.
+    let manual = usable
+        .clone()
+        .filter(|p| p.assignment_mode == AssignmentMode::Manual);
+    let automatic = usable.filter(|p| p.assignment_mode != AssignmentMode::Manual);
+    manual
+        .map(|p| (p.name.clone(), format!("{} ({}, Manual)", p.name, p.cidr)))
+        .chain(automatic.map(|p| (p.name.clone(), format!("{} ({})", p.name, p.cidr))))
         .collect()
 }
 
