@@ -7,8 +7,9 @@ use ipam_core::net::Family;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::count;
+use super::fields::{option, set_choice, set_text};
 use super::generators::GeneratorFormProps;
-use super::{count, option};
 
 /// The pool select's values besides the input's pool names.
 const NO_POOL: &str = "";
@@ -80,12 +81,6 @@ pub fn use_capacity_form(props: &GeneratorFormProps) -> Html {
             .count() as u128
     });
 
-    let choose = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: Event| {
-            state.set(e.target_unchecked_into::<HtmlSelectElement>().value())
-        })
-    };
     let on_family = {
         let (family, block) = (family.clone(), block.clone());
         Callback::from(move |e: Event| {
@@ -115,7 +110,7 @@ pub fn use_capacity_form(props: &GeneratorFormProps) -> Html {
             <div class="field-row">
                 <label class="field">
                     <span>{ "Pool" }</span>
-                    <select data-testid="capacity-pool" onchange={choose(&pool)}>
+                    <select data-testid="capacity-pool" onchange={set_choice(&pool)}>
                         { for pools.iter().map(|p| {
                             let text = format!("{} ({}, /{} blocks)", p.name, p.cidr, p.block_size.prefix_len());
                             option(p.name.clone().into(), text.into(), *pool == p.name)
@@ -137,7 +132,7 @@ pub fn use_capacity_form(props: &GeneratorFormProps) -> Html {
                     }
                     <label class="field narrow">
                         <span>{ "blockSize" }</span>
-                        <select data-testid="capacity-block" onchange={choose(&block)}>
+                        <select data-testid="capacity-block" onchange={set_choice(&block)}>
                             { option("".into(), "advise".into(), block_text.is_empty()) }
                             { for block_range.map(|b| {
                                 let value = b.to_string();
@@ -175,16 +170,11 @@ fn number_field(
     max: Option<&'static str>,
     state: &UseStateHandle<String>,
 ) -> Html {
-    let oninput = {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
-    };
     html! {
         <label class="field narrow">
             <span>{ label }</span>
-            <input type="number" min="0" {max} data-testid={testid} value={(**state).clone()} {oninput} />
+            <input type="number" min="0" {max} data-testid={testid} value={(**state).clone()}
+                oninput={set_text(state)} />
         </label>
     }
 }

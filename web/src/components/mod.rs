@@ -21,6 +21,7 @@ pub mod diagnostics;
 pub mod editor;
 pub mod embed_bar;
 pub mod existing_input;
+pub mod fields;
 pub mod gallery;
 pub mod generated_output;
 pub mod generators;
@@ -117,12 +118,6 @@ pub fn on(cond: bool, name: &str) -> &str {
     } else {
         ""
     }
-}
-
-/// A select's option: its value, its text, and whether it is the one chosen. One function for
-/// every option of the generator forms: each written out was code of its own in the site.
-pub fn option(value: AttrValue, text: AttrValue, selected: bool) -> Html {
-    html! { <option {value} {selected}>{ text }</option> }
 }
 
 /// The simulated cluster's nodes in start order, each with a colour class

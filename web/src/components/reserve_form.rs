@@ -5,9 +5,9 @@
 use std::rc::Rc;
 
 use ipam_core::generate::{self, GenerateRequest, ReserveRangeRequest};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::fields::text_field;
 use super::generated_output::{use_generated_output, Outcome};
 use super::generators::GeneratorFormProps;
 
@@ -42,12 +42,6 @@ pub fn use_reserve_form(props: &GeneratorFormProps) -> Html {
             })));
         })
     };
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
-    };
     let mode = |pool: bool| {
         let as_pool = as_pool.clone();
         Callback::from(move |_: Event| as_pool.set(pool))
@@ -71,15 +65,8 @@ pub fn use_reserve_form(props: &GeneratorFormProps) -> Html {
                 </label>
             </fieldset>
             <div class="field-row">
-                <label class="field">
-                    <span>{ "CIDR" }</span>
-                    <input type="text" data-testid="reserve-cidr" placeholder="10.244.200.0/28"
-                        value={(*cidr).clone()} oninput={set(&cidr)} />
-                </label>
-                <label class="field">
-                    <span>{ "Name (optional)" }</span>
-                    <input type="text" data-testid="reserve-name" value={(*name).clone()} oninput={set(&name)} />
-                </label>
+                { text_field("CIDR", Some("reserve-cidr"), Some("10.244.200.0/28"), &cidr) }
+                { text_field("Name (optional)", Some("reserve-name"), None, &name) }
             </div>
             <button type="submit" class="primary" data-testid="generate-reserve">{ "Generate" }</button>
             { output }

@@ -7,12 +7,11 @@ use ipam_core::generate::{self, GenerateRequest, StaticIpPool, StaticIpRequest, 
 use ipam_core::model::annotations::IP_ADDRS;
 use ipam_core::model::Replicas;
 use ipam_core::net::{AllowedUse, AssignmentMode};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::fields::{option, set_choice, text_field};
 use super::generated_output::{use_generated_output, Outcome};
 use super::generators::GeneratorFormProps;
-use super::option;
 use crate::state::Plan;
 
 /// The target select's value for "a new pod".
@@ -72,14 +71,6 @@ fn pools(plan: &Plan) -> Vec<(String, String)> {
         .map(|p| (p.name.clone(), format!("{} ({}, Manual)", p.name, p.cidr)))
         .chain(automatic.map(|p| (p.name.clone(), format!("{} ({})", p.name, p.cidr))))
         .collect()
-}
-
-fn input_value(e: &InputEvent) -> String {
-    e.target_unchecked_into::<HtmlInputElement>().value()
-}
-
-fn select_value(e: &Event) -> String {
-    e.target_unchecked_into::<HtmlSelectElement>().value()
 }
 
 /// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
@@ -169,15 +160,6 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
         })
     };
 
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| state.set(input_value(&e)))
-    };
-    let choose = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: Event| state.set(select_value(&e)))
-    };
-
     html! {
         <form class="generator-form" data-testid="static-ip-form" onsubmit={on_generate}>
             <p class="generator-intro">
@@ -186,7 +168,7 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
             <div class="field-row">
                 <label class="field">
                     <span>{ "Pod" }</span>
-                    <select data-testid="static-ip-target" onchange={choose(&target)}>
+                    <select data-testid="static-ip-target" onchange={set_choice(&target)}>
                         { for targets.iter().map(|(id, label, _)| {
                             option(id.clone().into(), label.clone().into(), *id == target_value)
                         }) }
@@ -195,7 +177,7 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
                 </label>
                 <label class="field">
                     <span>{ "Pool" }</span>
-                    <select data-testid="static-ip-pool" onchange={choose(&pool)}>
+                    <select data-testid="static-ip-pool" onchange={set_choice(&pool)}>
                         { for pools.iter().map(|(name, label)| {
                             option(name.clone().into(), label.clone().into(), *name == pool_value)
                         }) }
@@ -205,17 +187,11 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
             </div>
             if target_value == NEW {
                 <div class="field-row">
-                    <label class="field">
-                        <span>{ "Name" }</span>
-                        <input type="text" data-testid="static-ip-name" value={(*new_name).clone()} oninput={set(&new_name)} />
-                    </label>
-                    <label class="field">
-                        <span>{ "Namespace" }</span>
-                        <input type="text" data-testid="static-ip-namespace" value={(*new_namespace).clone()} oninput={set(&new_namespace)} />
-                    </label>
+                    { text_field("Name", Some("static-ip-name"), None, &new_name) }
+                    { text_field("Namespace", Some("static-ip-namespace"), None, &new_namespace) }
                     <label class="field">
                         <span>{ "Node" }</span>
-                        <select data-testid="static-ip-node" onchange={choose(&node)}>
+                        <select data-testid="static-ip-node" onchange={set_choice(&node)}>
                             { for nodes.iter().map(|n| option(n.clone().into(), n.clone().into(), *n == node_value)) }
                         </select>
                     </label>
@@ -223,15 +199,8 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
             }
             if pool_value == NEW {
                 <div class="field-row">
-                    <label class="field">
-                        <span>{ "New pool CIDR" }</span>
-                        <input type="text" data-testid="static-ip-pool-cidr" placeholder="10.250.0.0/28"
-                            value={(*manual_cidr).clone()} oninput={set(&manual_cidr)} />
-                    </label>
-                    <label class="field">
-                        <span>{ "Pool name (optional)" }</span>
-                        <input type="text" value={(*manual_name).clone()} oninput={set(&manual_name)} />
-                    </label>
+                    { text_field("New pool CIDR", Some("static-ip-pool-cidr"), Some("10.250.0.0/28"), &manual_cidr) }
+                    { text_field("Pool name (optional)", None, None, &manual_name) }
                 </div>
             }
             <button type="submit" class="primary" data-testid="generate-static-ip">{ "Generate" }</button>
