@@ -8,7 +8,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::count;
-use super::fields::{option, set_choice, set_text};
+use super::fields::{option, select_field, set_choice, set_text};
 use super::generators::GeneratorFormProps;
 
 /// The pool select's values besides the input's pool names.
@@ -108,17 +108,16 @@ pub fn use_capacity_form(props: &GeneratorFormProps) -> Html {
                 { check_field("Tunnel address per node (IPIP, VXLAN, WireGuard)", "capacity-tunnel", &tunnel) }
             </div>
             <div class="field-row">
-                <label class="field">
-                    <span>{ "Pool" }</span>
-                    <select data-testid="capacity-pool" onchange={set_choice(&pool)}>
+                { select_field("Pool", "capacity-pool", &pool, html! {
+                    <>
                         { for pools.iter().map(|p| {
                             let text = format!("{} ({}, /{} blocks)", p.name, p.cidr, p.block_size.prefix_len());
                             option(p.name.clone().into(), text.into(), *pool == p.name)
                         }) }
                         { option(CUSTOM.into(), "A pool prefix I type…".into(), *pool == CUSTOM) }
                         { option(NO_POOL.into(), "None: advise a pool".into(), *pool == NO_POOL) }
-                    </select>
-                </label>
+                    </>
+                }) }
                 if chosen.is_none() {
                     <label class="field narrow">
                         <span>{ "Family" }</span>

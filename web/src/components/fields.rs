@@ -26,6 +26,21 @@ pub fn option(value: AttrValue, text: AttrValue, selected: bool) -> Html {
     html! { <option {value} {selected}>{ text }</option> }
 }
 
+/// A labelled select setting `state`, with its options.
+pub fn select_field(
+    label: &'static str,
+    testid: &'static str,
+    state: &UseStateHandle<String>,
+    options: Html,
+) -> Html {
+    html! {
+        <label class="field">
+            <span>{ label }</span>
+            <select data-testid={testid} onchange={set_choice(state)}>{ options }</select>
+        </label>
+    }
+}
+
 /// A labelled text input editing `state`, with a test id and a placeholder if given.
 pub fn text_field(
     label: &'static str,

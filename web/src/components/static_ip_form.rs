@@ -9,7 +9,7 @@ use ipam_core::model::Replicas;
 use ipam_core::net::{AllowedUse, AssignmentMode};
 use yew::prelude::*;
 
-use super::fields::{option, set_choice, text_field};
+use super::fields::{option, select_field, text_field};
 use super::generated_output::{use_generated_output, Outcome};
 use super::generators::GeneratorFormProps;
 use crate::state::Plan;
@@ -166,35 +166,30 @@ pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
                 { "Gives one pod an address automatic assignment cannot take: a free address of a Manual pool, or of an automatic pool together with an IPReservation of exactly that address." }
             </p>
             <div class="field-row">
-                <label class="field">
-                    <span>{ "Pod" }</span>
-                    <select data-testid="static-ip-target" onchange={set_choice(&target)}>
+                { select_field("Pod", "static-ip-target", &target, html! {
+                    <>
                         { for targets.iter().map(|(id, label, _)| {
                             option(id.clone().into(), label.clone().into(), *id == target_value)
                         }) }
                         { option(NEW.into(), "A new pod…".into(), target_value == NEW) }
-                    </select>
-                </label>
-                <label class="field">
-                    <span>{ "Pool" }</span>
-                    <select data-testid="static-ip-pool" onchange={set_choice(&pool)}>
+                    </>
+                }) }
+                { select_field("Pool", "static-ip-pool", &pool, html! {
+                    <>
                         { for pools.iter().map(|(name, label)| {
                             option(name.clone().into(), label.clone().into(), *name == pool_value)
                         }) }
                         { option(NEW.into(), "A new Manual pool…".into(), pool_value == NEW) }
-                    </select>
-                </label>
+                    </>
+                }) }
             </div>
             if target_value == NEW {
                 <div class="field-row">
                     { text_field("Name", Some("static-ip-name"), None, &new_name) }
                     { text_field("Namespace", Some("static-ip-namespace"), None, &new_namespace) }
-                    <label class="field">
-                        <span>{ "Node" }</span>
-                        <select data-testid="static-ip-node" onchange={set_choice(&node)}>
-                            { for nodes.iter().map(|n| option(n.clone().into(), n.clone().into(), *n == node_value)) }
-                        </select>
-                    </label>
+                    { select_field("Node", "static-ip-node", &node, html! {
+                        { for nodes.iter().map(|n| option(n.clone().into(), n.clone().into(), *n == node_value)) }
+                    }) }
                 </div>
             }
             if pool_value == NEW {
