@@ -42,7 +42,7 @@ pub fn address_map(props: &AddressMapProps) -> Html {
         .and_then(|cidr| sim.blocks.iter().find(|b| b.cidr == *cidr));
     html! {
         <section class="address-map" aria-labelledby="address-map-title">
-            <h2 id="address-map-title" class="pane-title">{ "Address map" }</h2>
+            { super::pane_title("address-map-title", "Address map", None) }
             if sim.blocks.is_empty() {
                 <p class="empty">{ "No claimed blocks to show." }</p>
             } else {

@@ -29,7 +29,7 @@ pub fn allocations(props: &AllocationsProps) -> Html {
     let pods = &props.plan.simulation.pods;
     html! {
         <section class="allocations" aria-labelledby="allocations-title">
-            <h2 id="allocations-title" class="pane-title">{ format!("Pod addresses ({})", pods.len()) }</h2>
+            { super::pane_title("allocations-title", "Pod addresses", Some(pods.len())) }
             if pods.is_empty() {
                 <p class="empty">{ "No pod allocations to show." }</p>
             } else {

@@ -32,7 +32,7 @@ pub fn diagnostic_list(props: &DiagnosticListProps) -> Html {
     let diagnostics = &props.plan.simulation.diagnostics;
     html! {
         <section class="diagnostics" aria-labelledby="diagnostics-title">
-            <h2 id="diagnostics-title" class="pane-title">{ format!("Diagnostics ({})", diagnostics.len()) }</h2>
+            { super::pane_title("diagnostics-title", "Diagnostics", Some(diagnostics.len())) }
             if diagnostics.is_empty() {
                 <p class="all-clear">{ "No problems found." }</p>
             } else {

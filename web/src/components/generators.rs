@@ -56,7 +56,7 @@ pub fn generators(props: &GeneratorsProps) -> Html {
     let tab = props.tab.clone();
     html! {
         <section class="generators" aria-labelledby="generators-title" data-testid="generators">
-            <h2 id="generators-title" class="pane-title">{ "Generate" }</h2>
+            { super::pane_title("generators-title", "Generate", None) }
             <div class="tabs" role="group" aria-label="Generators">
                 { for Tab::ALL.iter().map(|&t| {
                     let pressed = *tab == t;

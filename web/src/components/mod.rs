@@ -120,6 +120,17 @@ pub fn on(cond: bool, name: &str) -> &str {
     }
 }
 
+/// A results section's title, `name` with the count of its items if it has one (`Diagnostics
+/// (3)`), its `id` for the section's `aria-labelledby`. One function for every section's title:
+/// each written out was code of its own in the site.
+pub fn pane_title(id: &'static str, name: &'static str, items: Option<usize>) -> Html {
+    let text = match items {
+        Some(n) => format!("{name} ({n})"),
+        None => name.to_owned(),
+    };
+    html! { <h2 {id} class="pane-title">{ text }</h2> }
+}
+
 /// The simulated cluster's nodes in start order, each with a colour class
 /// (`node-0` … `node-7`, repeating) shared by every view.
 #[derive(Debug, PartialEq)]

@@ -13,7 +13,7 @@ pub fn pool_usage_list(plan: &Plan, _: &Palette) -> Html {
     let pools = &plan.simulation.pools;
     html! {
         <section class="pool-usage" aria-labelledby="pool-usage-title">
-            <h2 id="pool-usage-title" class="pane-title">{ format!("Pool utilization ({})", pools.len()) }</h2>
+            { super::pane_title("pool-usage-title", "Pool utilization", Some(pools.len())) }
             if pools.is_empty() {
                 <p class="empty">{ "No pool utilization to show." }</p>
             } else {

@@ -17,7 +17,7 @@ pub fn resource_list(plan: &Plan, _: &Palette) -> Html {
     let open = resources.len() <= FOLD_AFTER;
     html! {
         <details class="resources" {open}>
-            <summary><h2 id="resources-title" class="pane-title">{ format!("Resources ({})", resources.len()) }</h2></summary>
+            <summary>{ super::pane_title("resources-title", "Resources", Some(resources.len())) }</summary>
             <div class="table-scroll">
                 <table class="resource-table">
                     <thead><tr><th scope="col">{ "Kind" }</th><th scope="col">{ "Name" }</th><th scope="col">{ "Namespace" }</th><th scope="col">{ "Line" }</th></tr></thead>

@@ -10,7 +10,7 @@ pub fn tunnels(plan: &Plan, palette: &Palette) -> Html {
     let tunnels = &plan.simulation.tunnels;
     html! {
         <section class="tunnels" aria-labelledby="tunnels-title">
-            <h2 id="tunnels-title" class="pane-title">{ format!("Tunnel addresses ({})", tunnels.len()) }</h2>
+            { super::pane_title("tunnels-title", "Tunnel addresses", Some(tunnels.len())) }
             if tunnels.is_empty() {
                 <p class="empty">{ "No tunnel addresses to show." }</p>
             } else {
