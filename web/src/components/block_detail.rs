@@ -30,6 +30,18 @@ pub struct BlockDetailProps {
     pub on_close: Callback<()>,
 }
 
+/// The legend of the grid: each state's swatch class and its name. A table drawn by one loop
+/// rather than seven items written out, each of which was code of its own in the site.
+const LEGEND: [(&str, &str); 7] = [
+    ("free", "free"),
+    ("pod", "pod (node colour)"),
+    ("static", "static pod"),
+    ("tunnel", "tunnel"),
+    ("reserved", "reserved"),
+    ("cooldown", "cooldown"),
+    ("windows", "Windows-reserved"),
+];
+
 const CELL: u32 = 10;
 const GAP: u32 = 2;
 
@@ -59,13 +71,9 @@ pub fn block_detail(props: &BlockDetailProps) -> Html {
                 </h3>
             </div>
             <ul class="cell-legend">
-                <li><span class="swatch free" />{ "free" }</li>
-                <li><span class="swatch pod" />{ "pod (node colour)" }</li>
-                <li><span class="swatch static" />{ "static pod" }</li>
-                <li><span class="swatch tunnel" />{ "tunnel" }</li>
-                <li><span class="swatch reserved" />{ "reserved" }</li>
-                <li><span class="swatch cooldown" />{ "cooldown" }</li>
-                <li><span class="swatch windows" />{ "Windows-reserved" }</li>
+                { for LEGEND.iter().map(|&(state, text)| html! {
+                    <li>{ with_class(html! { <span /> }, &["swatch", state]) }{ text }</li>
+                }) }
             </ul>
             {
                 match &cells {
