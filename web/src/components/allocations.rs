@@ -96,7 +96,7 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
             data-source={source_text(p.source)}
             data-running={p.running.then_some("true")}>
             <td>{ pod_cell }</td>
-            <td>{ super::with_class(html! { <span>{ &p.node }</span> }, &["node-chip", &props.palette.class(&p.node)]) }</td>
+            <td>{ super::with_class(html! { <span>{ &p.node }</span> }, &["node-chip", props.palette.class(&p.node)]) }</td>
             <td class="mono">
                 if failed {
                     <span class="badge none">{ "no address" }</span>

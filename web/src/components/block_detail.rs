@@ -181,7 +181,7 @@ fn view_cell(c: &Cell<'_>, x: u32, y: u32, props: &BlockDetailProps) -> Html {
             }
         </g>
     };
-    let node_class = node_class.as_deref().unwrap_or_default();
+    let node_class = node_class.unwrap_or_default();
     with_class(
         cell,
         &["cell", state, node_class, on(c.reserved, "in-reservation")],

@@ -140,6 +140,11 @@ pub struct Palette {
 
 pub const NODE_COLOURS: usize = 8;
 
+/// The colour classes, written out: no string is formatted per node and draw.
+const NODE_CLASSES: [&str; NODE_COLOURS] = [
+    "node-0", "node-1", "node-2", "node-3", "node-4", "node-5", "node-6", "node-7",
+];
+
 impl Palette {
     /// The simulation's nodes in start order, then any node only a block's affinity names.
     pub fn of(plan: &Plan) -> Rc<Palette> {
@@ -160,10 +165,10 @@ impl Palette {
     }
 
     /// The colour class of `node`; unknown nodes get a neutral class.
-    pub fn class(&self, node: &str) -> String {
+    pub fn class(&self, node: &str) -> &'static str {
         match self.nodes.iter().position(|n| n == node) {
-            Some(i) => format!("node-{}", i % NODE_COLOURS),
-            None => "node-none".to_owned(),
+            Some(i) => NODE_CLASSES[i % NODE_COLOURS],
+            None => "node-none",
         }
     }
 }
@@ -245,6 +250,18 @@ pub fn tenths(x: f64) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Node colours repeat after the eighth node; a node the palette lacks has none.
+    #[test]
+    fn node_classes_repeat_after_eight() {
+        let palette = Palette {
+            nodes: (0..10).map(|i| format!("n{i}")).collect(),
+        };
+        assert_eq!(palette.class("n0"), "node-0");
+        assert_eq!(palette.class("n7"), "node-7");
+        assert_eq!(palette.class("n9"), "node-1");
+        assert_eq!(palette.class("other"), "node-none");
+    }
 
     /// `with_class` gives an element the class attribute that `class={…}` would.
     #[test]

@@ -19,7 +19,7 @@ pub fn tunnels(plan: &Plan, palette: &Palette) -> Html {
                     <tbody>
                         { for tunnels.iter().map(|t| html! {
                             <tr data-testid="tunnel" data-node={t.node.clone()} data-kind={t.kind.as_str()} data-ip={t.ip.to_string()}>
-                                <td>{ super::with_class(html! { <span>{ &t.node }</span> }, &["node-chip", &palette.class(&t.node)]) }</td>
+                                <td>{ super::with_class(html! { <span>{ &t.node }</span> }, &["node-chip", palette.class(&t.node)]) }</td>
                                 <td>{ t.kind.as_str() }</td>
                                 <td class="mono">{ t.ip.to_string() }</td>
                             </tr>
