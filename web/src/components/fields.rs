@@ -1,6 +1,7 @@
-//! The generator forms' shared pieces: an option, a text field, and the callbacks that keep a
-//! field's state. One function each for every form: each copy written out in a form was code of
-//! its own in the site, and every closure type its own call and drop functions.
+//! The generator forms' shared pieces: an option, a labelled select, a labelled text input, and
+//! the callbacks that keep a field's state. One function each for every form: each copy written
+//! out in a form was code of its own in the site, and every closure type its own call and drop
+//! functions.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;

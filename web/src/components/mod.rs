@@ -70,7 +70,7 @@ pub fn plan_view(props: &PlanViewProps) -> Html {
 
 // Computed classes never go through `html!`'s `class={…}`: Yew converts every such class
 // through `Classes`, an `IndexSet` per element (splitting and deduplicating), whose code cost the
-// site 2 KB gzipped for what a joined string (`class`) does here, since no class has spaces or
+// site 1.6 KB gzipped for what a joined string (`class`) does here, since no class has spaces or
 // repeats. An element whose only attribute is its class gets it from `with_class`; an HTML
 // element with other attributes sets its `className` property instead (`~className={…}`), which
 // writes the same attribute. One catch: when Yew redraws a place with an element from another
