@@ -18,11 +18,12 @@ use crate::components::{
     gallery::{gallery, GalleryProps},
     generators::{generators, GeneratorsProps, Tab},
     header::{header, HeaderProps, ShareLink},
+    plan_view,
     pool_usage::pool_usage_list,
     resources::resource_list,
     summary::{summary, SummaryProps},
     tunnels::tunnels,
-    Palette, PlanView, PlanViewFn,
+    Palette,
 };
 use crate::components::{class, on, with_class};
 use crate::examples::REVIEW_EXAMPLES;
@@ -249,14 +250,14 @@ pub fn app(props: &AppProps) -> Html {
                             on_jump: on_jump.clone(),
                             on_jump_existing,
                         }) }
-                        <PlanView plan={plan.clone()} palette={palette.clone()} view={pool_usage_list as PlanViewFn} />
+                        { plan_view(&plan, &palette, pool_usage_list) }
                         { address_map(&AddressMapProps {
                             plan: plan.clone(),
                             palette: palette.clone(),
                             selected_block: state.selected_block.clone(),
                             on_select_block,
                         }) }
-                        <PlanView plan={plan.clone()} palette={palette.clone()} view={tunnels as PlanViewFn} />
+                        { plan_view(&plan, &palette, tunnels) }
                     } else {
                         <section class="simulation-empty" data-testid="simulation-empty">
                             <h2 class="pane-title">{ "Simulation" }</h2>
@@ -265,7 +266,7 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     if !embed {
                         { generators(&GeneratorsProps { plan: plan.clone(), stale, on_apply: on_generated, tab }) }
-                        <PlanView plan={plan.clone()} palette={palette.clone()} view={resource_list as PlanViewFn} />
+                        { plan_view(&plan, &palette, resource_list) }
                     }
                 </section>
             </main>

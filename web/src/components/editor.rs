@@ -9,7 +9,8 @@ use yew::prelude::*;
 use super::{on, with_class};
 
 use super::gutter::{gutter, GutterProps, Marker};
-use super::line_marks::LineMarks;
+use super::line_marks::LineMarksProps;
+use super::{Memo, MemoView};
 use crate::state::Plan;
 use crate::text;
 
@@ -73,7 +74,7 @@ pub fn editor(props: &EditorProps) -> Html {
                     on_jump: props.on_jump.clone(),
                 }) }
                 <div class="text-layers">
-                <LineMarks {line_count} {markers} node_ref={marks} />
+                <Memo view={MemoView::LineMarks(LineMarksProps { line_count, markers, node_ref: marks })} />
                 <textarea
                     id="manifest-input"
                     ref={props.textarea.clone()}

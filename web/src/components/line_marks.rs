@@ -8,7 +8,8 @@ use yew::prelude::*;
 
 use super::gutter::Marker;
 
-#[derive(Properties, PartialEq)]
+/// Drawn through `Memo`, which redraws the marks only when these change.
+#[derive(PartialEq)]
 pub struct LineMarksProps {
     pub line_count: usize,
     /// Sorted by line, one per line.
@@ -16,7 +17,6 @@ pub struct LineMarksProps {
     pub node_ref: NodeRef,
 }
 
-#[function_component(LineMarks)]
 pub fn line_marks(props: &LineMarksProps) -> Html {
     // One row per line of text, even after the last marker: the layer must be able to scroll as
     // far as the text area does, or its tints drift above their lines near the end.

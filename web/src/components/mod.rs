@@ -1,13 +1,13 @@
 //! One view per file. Views take props and report intent through callbacks; only the root
 //! (`app.rs`) dispatches actions. A view is a Yew component only when it keeps state of its own
 //! (the generator forms with their output, which share one component, `GeneratorForm`) or when
-//! skipping its redraw for equal props saves real work (the line marks; the pool usage, the
-//! tunnels and the resource list, which share one component, `PlanView`, redrawn only for a new
-//! plan). The others are plain functions returning `Html`, any small state of theirs (the
-//! header's share link, the generator tab, the editor's markers) kept by the app: each component
-//! costs the site its own copy of Yew's lifecycle code (about 0.5–0.8 KB gzipped), and those
-//! views are redrawn with the app anyway, since the callbacks the app hands them are new on every
-//! render.
+//! skipping its redraw for equal props saves real work (the line marks, redrawn only for new
+//! marks or a new line count, and the pool usage, the tunnels and the resource list, redrawn only
+//! for a new plan: they share one component, `Memo`). The others are plain functions returning
+//! `Html`, any small state of theirs (the header's share link, the generator tab, the editor's
+//! markers) kept by the app: each component costs the site its own copy of Yew's lifecycle code
+//! (about 0.5–0.8 KB gzipped), and those views are redrawn with the app anyway, since the
+//! callbacks the app hands them are new on every render.
 //!
 //! `generators.rs` is the Generate panel (after the address map): a static IP for a pod, a
 //! reserved range, the capacity planner. Every manifest comes from `ipam_core::generate`; the
@@ -41,21 +41,20 @@ use yew::prelude::*;
 use yew::virtual_dom::{AttributeOrProperty, Attributes, VNode};
 
 use crate::state::Plan;
+use line_marks::{line_marks, LineMarksProps};
 
-/// What a `PlanView` draws: a view of the plan, with the nodes' colours.
+/// A view of the plan, with the nodes' colours.
 pub type PlanViewFn = fn(&Plan, &Palette) -> Html;
 
-/// A view of the plan that is redrawn only when the plan (or the palette, which follows it)
-/// changes, not on every keystroke. One component serves every such view, so the site carries
-/// one copy of Yew's lifecycle code for all of them.
-#[derive(Properties)]
-pub struct PlanViewProps {
+/// A view of the plan drawn through `Memo`: redrawn only when the plan (or the palette, which
+/// follows it) changes.
+pub struct PlanView {
     pub plan: Rc<Plan>,
     pub palette: Rc<Palette>,
     pub view: PlanViewFn,
 }
 
-impl PartialEq for PlanViewProps {
+impl PartialEq for PlanView {
     fn eq(&self, other: &Self) -> bool {
         self.plan == other.plan
             && self.palette == other.palette
@@ -63,9 +62,37 @@ impl PartialEq for PlanViewProps {
     }
 }
 
-#[function_component(PlanView)]
-pub fn plan_view(props: &PlanViewProps) -> Html {
-    (props.view)(&props.plan, &props.palette)
+/// What a `Memo` draws.
+#[derive(PartialEq)]
+pub enum MemoView {
+    Plan(PlanView),
+    /// Redrawn only for new marks or a new line count.
+    LineMarks(LineMarksProps),
+}
+
+/// A view that is redrawn only when what it shows changes, not on every keystroke. One component
+/// serves every such view, so the site carries one copy of Yew's lifecycle code for all of them.
+#[derive(Properties, PartialEq)]
+pub struct MemoProps {
+    pub view: MemoView,
+}
+
+#[function_component(Memo)]
+pub fn memo(props: &MemoProps) -> Html {
+    match &props.view {
+        MemoView::Plan(plan) => (plan.view)(&plan.plan, &plan.palette),
+        MemoView::LineMarks(marks) => line_marks(marks),
+    }
+}
+
+/// `view` of the plan, drawn through `Memo`.
+pub fn plan_view(plan: &Rc<Plan>, palette: &Rc<Palette>, view: PlanViewFn) -> Html {
+    let view = MemoView::Plan(PlanView {
+        plan: plan.clone(),
+        palette: palette.clone(),
+        view,
+    });
+    html! { <Memo {view} /> }
 }
 
 // Computed classes never go through `html!`'s `class={…}`: Yew converts every such class

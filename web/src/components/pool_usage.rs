@@ -8,7 +8,7 @@ use yew::prelude::*;
 use super::{count, percent, show_tenths, tenths, with_class, Palette};
 use crate::state::Plan;
 
-/// Drawn through `PlanView`, which redraws it only for a new plan.
+/// Drawn through `plan_view`, which redraws it only for a new plan.
 pub fn pool_usage_list(plan: &Plan, _: &Palette) -> Html {
     let pools = &plan.simulation.pools;
     html! {

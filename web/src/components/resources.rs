@@ -10,7 +10,7 @@ use crate::state::{Plan, EXISTING_FILE};
 /// Lists longer than this start folded.
 const FOLD_AFTER: usize = 15;
 
-/// Drawn through `PlanView`, which redraws it only for a new plan.
+/// Drawn through `plan_view`, which redraws it only for a new plan.
 pub fn resource_list(plan: &Plan, _: &Palette) -> Html {
     let resources: Vec<ResourceSummary> = plan.analysis.resources();
     // Long inputs (dozens of nodes) fold the list away; it stays one click from view.

@@ -5,7 +5,7 @@ use yew::prelude::*;
 use super::Palette;
 use crate::state::Plan;
 
-/// Drawn through `PlanView`, which redraws it only for a new plan.
+/// Drawn through `plan_view`, which redraws it only for a new plan.
 pub fn tunnels(plan: &Plan, palette: &Palette) -> Html {
     let tunnels = &plan.simulation.tunnels;
     html! {
