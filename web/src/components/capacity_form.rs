@@ -22,7 +22,7 @@ fn number<T: TryFrom<u64>>(text: &str) -> Option<T> {
     T::try_from(n).ok()
 }
 
-/// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
+/// The form, drawn by a `Part` component (a hook: its state is the component's).
 #[hook]
 pub fn use_capacity_form(props: &GeneratorFormProps) -> Html {
     let model = &props.plan.analysis.model;

@@ -10,7 +10,7 @@ use super::{on, with_class};
 
 use super::gutter::{gutter, GutterProps, Marker};
 use super::line_marks::LineMarksProps;
-use super::{Memo, MemoView};
+use super::{Part, PartView};
 use crate::state::Plan;
 use crate::text;
 
@@ -74,7 +74,7 @@ pub fn editor(props: &EditorProps) -> Html {
                     on_jump: props.on_jump.clone(),
                 }) }
                 <div class="text-layers">
-                <Memo view={MemoView::LineMarks(LineMarksProps { line_count, markers, node_ref: marks })} />
+                <Part view={PartView::LineMarks(LineMarksProps { line_count, markers, node_ref: marks })} />
                 <textarea
                     id="manifest-input"
                     ref={props.textarea.clone()}

@@ -3,13 +3,13 @@
 
 use std::rc::Rc;
 
-use yew::functional::{FunctionComponent, FunctionProvider, Hook, HookContext};
-use yew::html::HtmlResult;
+use yew::functional::{Hook, HookContext};
 use yew::prelude::*;
 
 use super::capacity_form::use_capacity_form;
 use super::reserve_form::use_reserve_form;
 use super::static_ip_form::use_static_ip_form;
+use super::{Part, PartView};
 use crate::state::Plan;
 
 /// The generator shown.
@@ -54,6 +54,12 @@ pub struct GeneratorsProps {
 /// site its own copy of Yew's lifecycle code.
 pub fn generators(props: &GeneratorsProps) -> Html {
     let tab = props.tab.clone();
+    let view = PartView::Generator(GeneratorFormProps {
+        tab: *tab,
+        plan: props.plan.clone(),
+        stale: props.stale,
+        on_apply: props.on_apply.clone(),
+    });
     html! {
         <section class="generators" aria-labelledby="generators-title" data-testid="generators">
             { super::pane_title("generators-title", "Generate", None) }
@@ -71,13 +77,12 @@ pub fn generators(props: &GeneratorsProps) -> Html {
                 }) }
             </div>
             // Keyed by its tab: another tab's form is a new component, as it has other hooks.
-            <GeneratorForm key={tab.id()} tab={*tab} plan={props.plan.clone()} stale={props.stale}
-                on_apply={props.on_apply.clone()} />
+            <Part key={tab.id()} {view} />
         </section>
     }
 }
 
-#[derive(Properties)]
+/// What a generator's form is drawn from.
 pub struct GeneratorFormProps {
     pub tab: Tab,
     pub plan: Rc<Plan>,
@@ -97,57 +102,12 @@ impl PartialEq for GeneratorFormProps {
     }
 }
 
-/// The form of one generator, a component with the state of the form: one component for the
-/// three forms (each a hook), since every component costs the site its own copy of Yew's
-/// lifecycle code. `#[function_component]` would not let a component choose its hooks, so this
-/// is what it writes, with a choice of form in `run`.
-pub struct GeneratorForm {
-    function: FunctionComponent<Self>,
-}
-
-impl FunctionProvider for GeneratorForm {
-    type Properties = GeneratorFormProps;
-
-    fn run(ctx: &mut HookContext, props: &GeneratorFormProps) -> HtmlResult {
-        Ok(match props.tab {
-            Tab::StaticIp => use_static_ip_form(props).run(ctx),
-            Tab::Reserve => use_reserve_form(props).run(ctx),
-            Tab::Capacity => use_capacity_form(props).run(ctx),
-        })
-    }
-}
-
-impl BaseComponent for GeneratorForm {
-    type Message = ();
-    type Properties = GeneratorFormProps;
-
-    fn create(ctx: &Context<Self>) -> Self {
-        Self {
-            function: FunctionComponent::new(ctx),
-        }
-    }
-
-    fn update(&mut self, _ctx: &Context<Self>, _msg: ()) -> bool {
-        true
-    }
-
-    fn changed(&mut self, _ctx: &Context<Self>, _old_props: &GeneratorFormProps) -> bool {
-        true
-    }
-
-    fn view(&self, ctx: &Context<Self>) -> HtmlResult {
-        self.function.render(ctx.props())
-    }
-
-    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
-        self.function.rendered()
-    }
-
-    fn destroy(&mut self, _ctx: &Context<Self>) {
-        self.function.destroy()
-    }
-
-    fn prepare_state(&self) -> Option<String> {
-        self.function.prepare_state()
+/// The form of `props.tab`, drawn by a `Part` keyed by the tab: its state is in the form's hooks,
+/// run here, and another tab's form, with other hooks, is a new `Part`.
+pub fn generator_form(ctx: &mut HookContext, props: &GeneratorFormProps) -> Html {
+    match props.tab {
+        Tab::StaticIp => use_static_ip_form(props).run(ctx),
+        Tab::Reserve => use_reserve_form(props).run(ctx),
+        Tab::Capacity => use_capacity_form(props).run(ctx),
     }
 }

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::gutter::Marker;
 
-/// Drawn through `Memo`, which redraws the marks only when these change.
+/// Drawn through `Part`, which redraws the marks only when these change.
 #[derive(PartialEq)]
 pub struct LineMarksProps {
     pub line_count: usize,

@@ -1,9 +1,9 @@
 //! One view per file. Views take props and report intent through callbacks; only the root
 //! (`app.rs`) dispatches actions. A view is a Yew component only when it keeps state of its own
-//! (the generator forms with their output, which share one component, `GeneratorForm`) or when
-//! skipping its redraw for equal props saves real work (the line marks, redrawn only for new
-//! marks or a new line count, and the pool usage, the tunnels and the resource list, redrawn only
-//! for a new plan: they share one component, `Memo`). The others are plain functions returning
+//! (the generator forms with their output) or when skipping its redraw for equal props saves real
+//! work (the line marks, redrawn only for new marks or a new line count, and the pool usage, the
+//! tunnels and the resource list, redrawn only for a new plan). They share one component,
+//! `Part`. The others are plain functions returning
 //! `Html`, any small state of theirs (the header's share link, the generator tab, the editor's
 //! markers) kept by the app: each component costs the site its own copy of Yew's lifecycle code
 //! (about 0.5–0.8 KB gzipped), and those views are redrawn with the app anyway, since the
@@ -37,16 +37,19 @@ pub mod tunnels;
 
 use std::rc::Rc;
 
+use yew::functional::{FunctionComponent, FunctionProvider, HookContext};
+use yew::html::HtmlResult;
 use yew::prelude::*;
 use yew::virtual_dom::{AttributeOrProperty, Attributes, VNode};
 
 use crate::state::Plan;
+use generators::{generator_form, GeneratorFormProps};
 use line_marks::{line_marks, LineMarksProps};
 
 /// A view of the plan, with the nodes' colours.
 pub type PlanViewFn = fn(&Plan, &Palette) -> Html;
 
-/// A view of the plan drawn through `Memo`: redrawn only when the plan (or the palette, which
+/// A view of the plan drawn through `Part`: redrawn only when the plan (or the palette, which
 /// follows it) changes.
 pub struct PlanView {
     pub plan: Rc<Plan>,
@@ -62,37 +65,85 @@ impl PartialEq for PlanView {
     }
 }
 
-/// What a `Memo` draws.
+/// What a `Part` draws.
 #[derive(PartialEq)]
-pub enum MemoView {
+pub enum PartView {
     Plan(PlanView),
     /// Redrawn only for new marks or a new line count.
     LineMarks(LineMarksProps),
+    /// A generator's form, its state in hooks (see `generators`).
+    Generator(GeneratorFormProps),
 }
 
-/// A view that is redrawn only when what it shows changes, not on every keystroke. One component
-/// serves every such view, so the site carries one copy of Yew's lifecycle code for all of them.
 #[derive(Properties, PartialEq)]
-pub struct MemoProps {
-    pub view: MemoView,
+pub struct PartProps {
+    pub view: PartView,
 }
 
-#[function_component(Memo)]
-pub fn memo(props: &MemoProps) -> Html {
-    match &props.view {
-        MemoView::Plan(plan) => (plan.view)(&plan.plan, &plan.palette),
-        MemoView::LineMarks(marks) => line_marks(marks),
+/// The component of every view that is one: each is redrawn only when what it shows changes,
+/// not on every keystroke, and a generator form keeps its state in it. One component serves them
+/// all, so the site carries one copy of Yew's lifecycle code for all of them.
+/// `#[function_component]` would not let a component choose its hooks (a generator form's), so
+/// this is what it writes, with the choice of view in `run`.
+pub struct Part {
+    function: FunctionComponent<Self>,
+}
+
+impl FunctionProvider for Part {
+    type Properties = PartProps;
+
+    fn run(ctx: &mut HookContext, props: &PartProps) -> HtmlResult {
+        Ok(match &props.view {
+            PartView::Plan(plan) => (plan.view)(&plan.plan, &plan.palette),
+            PartView::LineMarks(marks) => line_marks(marks),
+            PartView::Generator(form) => generator_form(ctx, form),
+        })
     }
 }
 
-/// `view` of the plan, drawn through `Memo`.
+impl BaseComponent for Part {
+    type Message = ();
+    type Properties = PartProps;
+
+    fn create(ctx: &Context<Self>) -> Self {
+        Self {
+            function: FunctionComponent::new(ctx),
+        }
+    }
+
+    fn update(&mut self, _ctx: &Context<Self>, _msg: ()) -> bool {
+        true
+    }
+
+    fn changed(&mut self, _ctx: &Context<Self>, _old_props: &PartProps) -> bool {
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> HtmlResult {
+        self.function.render(ctx.props())
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        self.function.rendered()
+    }
+
+    fn destroy(&mut self, _ctx: &Context<Self>) {
+        self.function.destroy()
+    }
+
+    fn prepare_state(&self) -> Option<String> {
+        self.function.prepare_state()
+    }
+}
+
+/// `view` of the plan, drawn through `Part`.
 pub fn plan_view(plan: &Rc<Plan>, palette: &Rc<Palette>, view: PlanViewFn) -> Html {
-    let view = MemoView::Plan(PlanView {
+    let view = PartView::Plan(PlanView {
         plan: plan.clone(),
         palette: palette.clone(),
         view,
     });
-    html! { <Memo {view} /> }
+    html! { <Part {view} /> }
 }
 
 // Computed classes never go through `html!`'s `class={…}`: Yew converts every such class

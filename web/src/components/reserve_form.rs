@@ -11,7 +11,7 @@ use super::fields::text_field;
 use super::generated_output::{use_generated_output, Outcome};
 use super::generators::GeneratorFormProps;
 
-/// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
+/// The form, drawn by a `Part` component (a hook: its state is the component's).
 #[hook]
 pub fn use_reserve_form(props: &GeneratorFormProps) -> Html {
     let cidr = use_state(String::new);

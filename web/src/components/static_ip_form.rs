@@ -73,7 +73,7 @@ fn pools(plan: &Plan) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The form, drawn by the `GeneratorForm` component (a hook: its state is the component's).
+/// The form, drawn by a `Part` component (a hook: its state is the component's).
 #[hook]
 pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
     let plan = &props.plan;
