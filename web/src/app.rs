@@ -37,7 +37,6 @@ const REPLAN_DELAY_MS: u32 = 150;
 /// Height of one editor line in CSS pixels (`static/style.css`, `--line`).
 const LINE_PX: i32 = 20;
 
-#[derive(Properties)]
 pub struct AppProps {
     /// The page's mode and starting texts (`page::start`), read once before the app is drawn.
     pub start: Rc<page::Start>,
@@ -49,8 +48,9 @@ impl PartialEq for AppProps {
     }
 }
 
-#[function_component(App)]
-pub fn app(props: &AppProps) -> Html {
+/// The page, drawn by the `Part` at the root (`main.rs`): a hook, its state that component's.
+#[hook]
+pub fn use_app(props: &AppProps) -> Html {
     let mode = props.start.clone();
     let state = {
         let start = mode.clone();

@@ -1,13 +1,13 @@
 //! One view per file. Views take props and report intent through callbacks; only the root
 //! (`app.rs`) dispatches actions. A view is a Yew component only when it keeps state of its own
-//! (the generator forms with their output) or when skipping its redraw for equal props saves real
-//! work (the line marks, redrawn only for new marks or a new line count, and the pool usage, the
-//! tunnels and the resource list, redrawn only for a new plan). They share one component,
-//! `Part`. The others are plain functions returning
-//! `Html`, any small state of theirs (the header's share link, the generator tab, the editor's
-//! markers) kept by the app: each component costs the site its own copy of Yew's lifecycle code
-//! (about 0.5–0.8 KB gzipped), and those views are redrawn with the app anyway, since the
-//! callbacks the app hands them are new on every render.
+//! (the app, the generator forms with their output) or when skipping its redraw for equal props
+//! saves real work (the line marks, redrawn only for new marks or a new line count, and the pool
+//! usage, the tunnels and the resource list, redrawn only for a new plan). They share one
+//! component, `Part`. The others are plain functions returning `Html`, any small state of theirs
+//! (the header's share link, the generator tab, the editor's markers) kept by the app: each
+//! component costs the site its own copy of Yew's lifecycle code (about 0.5–0.8 KB gzipped), and
+//! those views are redrawn with the app anyway, since the callbacks the app hands them are new on
+//! every render.
 //!
 //! `generators.rs` is the Generate panel (after the address map): a static IP for a pod, a
 //! reserved range, the capacity planner. Every manifest comes from `ipam_core::generate`; the
@@ -37,11 +37,12 @@ pub mod tunnels;
 
 use std::rc::Rc;
 
-use yew::functional::{FunctionComponent, FunctionProvider, HookContext};
+use yew::functional::{FunctionComponent, FunctionProvider, Hook, HookContext};
 use yew::html::HtmlResult;
 use yew::prelude::*;
 use yew::virtual_dom::{AttributeOrProperty, Attributes, VNode};
 
+use crate::app::{use_app, AppProps};
 use crate::state::Plan;
 use generators::{generator_form, GeneratorFormProps};
 use line_marks::{line_marks, LineMarksProps};
@@ -68,6 +69,8 @@ impl PartialEq for PlanView {
 /// What a `Part` draws.
 #[derive(PartialEq)]
 pub enum PartView {
+    /// The whole page, at the root (`main.rs`), its state in hooks (see `app.rs`).
+    App(AppProps),
     Plan(PlanView),
     /// Redrawn only for new marks or a new line count.
     LineMarks(LineMarksProps),
@@ -80,11 +83,11 @@ pub struct PartProps {
     pub view: PartView,
 }
 
-/// The component of every view that is one: each is redrawn only when what it shows changes,
-/// not on every keystroke, and a generator form keeps its state in it. One component serves them
-/// all, so the site carries one copy of Yew's lifecycle code for all of them.
-/// `#[function_component]` would not let a component choose its hooks (a generator form's), so
-/// this is what it writes, with the choice of view in `run`.
+/// The component of every view that is one: the app at the root, the views redrawn only when
+/// what they show changes, not on every keystroke, and the generator forms, each keeping its
+/// state in it. One component serves them all, so the site carries one copy of Yew's lifecycle
+/// code. `#[function_component]` would not let a component choose its hooks (the app's or a
+/// generator form's), so this is what it writes, with the choice of view in `run`.
 pub struct Part {
     function: FunctionComponent<Self>,
 }
@@ -94,6 +97,7 @@ impl FunctionProvider for Part {
 
     fn run(ctx: &mut HookContext, props: &PartProps) -> HtmlResult {
         Ok(match &props.view {
+            PartView::App(app) => use_app(app).run(ctx),
             PartView::Plan(plan) => (plan.view)(&plan.plan, &plan.palette),
             PartView::LineMarks(marks) => line_marks(marks),
             PartView::Generator(form) => generator_form(ctx, form),
