@@ -18,13 +18,14 @@ use crate::components::{
     gallery::{gallery, GalleryProps},
     generators::{generators, GeneratorsProps, Tab},
     header::{header, HeaderProps, ShareLink},
+    plan_view,
     pool_usage::pool_usage_list,
     resources::resource_list,
     summary::{summary, SummaryProps},
     tunnels::tunnels,
-    Palette, PlanView, PlanViewFn,
+    Palette,
 };
-use crate::components::{class, on};
+use crate::components::{class, on, with_class};
 use crate::examples::REVIEW_EXAMPLES;
 use crate::page::{self, Mode};
 use crate::state::{self as st, Action, State};
@@ -36,7 +37,6 @@ const REPLAN_DELAY_MS: u32 = 150;
 /// Height of one editor line in CSS pixels (`static/style.css`, `--line`).
 const LINE_PX: i32 = 20;
 
-#[derive(Properties)]
 pub struct AppProps {
     /// The page's mode and starting texts (`page::start`), read once before the app is drawn.
     pub start: Rc<page::Start>,
@@ -48,8 +48,9 @@ impl PartialEq for AppProps {
     }
 }
 
-#[function_component(App)]
-pub fn app(props: &AppProps) -> Html {
+/// The page, drawn by the `Part` at the root (`main.rs`): a hook, its state that component's.
+#[hook]
+pub fn use_app(props: &AppProps) -> Html {
     let mode = props.start.clone();
     let state = {
         let start = mode.clone();
@@ -187,8 +188,8 @@ pub fn app(props: &AppProps) -> Html {
         .filter(|d| d.file.as_deref() == Some(st::EXISTING_FILE))
         .count();
 
-    html! {
-        <div class={class(&["app", on(embed, "embed")])}>
+    let page = html! {
+        <div>
             if embed {
                 { embed_bar(&EmbedBarProps { open_url }) }
             } else {
@@ -202,7 +203,7 @@ pub fn app(props: &AppProps) -> Html {
                 { gallery(&GalleryProps { text: state.text.clone(), existing: state.existing.clone(), on_load }) }
             }
             <main class="layout">
-                <section class={class(&["pane", "editor-pane", on(reviewing, "reviewing")])}
+                <section ~className={class(&["pane", "editor-pane", on(reviewing, "reviewing")])}
                     aria-label="Manifests">
                     if !mode.readonly {
                         { existing_input(&ExistingInputProps {
@@ -249,14 +250,14 @@ pub fn app(props: &AppProps) -> Html {
                             on_jump: on_jump.clone(),
                             on_jump_existing,
                         }) }
-                        <PlanView plan={plan.clone()} palette={palette.clone()} view={pool_usage_list as PlanViewFn} />
+                        { plan_view(&plan, &palette, pool_usage_list) }
                         { address_map(&AddressMapProps {
                             plan: plan.clone(),
                             palette: palette.clone(),
                             selected_block: state.selected_block.clone(),
                             on_select_block,
                         }) }
-                        <PlanView plan={plan.clone()} palette={palette.clone()} view={tunnels as PlanViewFn} />
+                        { plan_view(&plan, &palette, tunnels) }
                     } else {
                         <section class="simulation-empty" data-testid="simulation-empty">
                             <h2 class="pane-title">{ "Simulation" }</h2>
@@ -265,12 +266,13 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     if !embed {
                         { generators(&GeneratorsProps { plan: plan.clone(), stale, on_apply: on_generated, tab }) }
-                        <PlanView plan={plan.clone()} palette={palette.clone()} view={resource_list as PlanViewFn} />
+                        { plan_view(&plan, &palette, resource_list) }
                     }
                 </section>
             </main>
         </div>
-    }
+    };
+    with_class(page, &["app", on(embed, "embed")])
 }
 
 /// A callback that dispatches the action `make` builds from its argument (function_todomvc).

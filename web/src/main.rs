@@ -16,6 +16,8 @@ mod text;
 
 use wasm_bindgen::prelude::*;
 
+use components::{Part, PartProps, PartView};
+
 /// Talc instead of std's dlmalloc: about as much code as the page's share links took, and faster
 /// at the small allocations the planner and Yew make by the thousand. The page is single-threaded
 /// (no `atomics` target feature), which this allocator requires.
@@ -30,7 +32,8 @@ fn main() {
     // asynchronously; the app is drawn once they are known.
     page::start(|start| {
         let start = std::rc::Rc::new(start);
-        yew::Renderer::<app::App>::with_props(app::AppProps { start }).render();
+        let view = PartView::App(app::AppProps { start });
+        yew::Renderer::<Part>::with_props(PartProps { view }).render();
     });
 }
 

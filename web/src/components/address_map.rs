@@ -42,13 +42,13 @@ pub fn address_map(props: &AddressMapProps) -> Html {
         .and_then(|cidr| sim.blocks.iter().find(|b| b.cidr == *cidr));
     html! {
         <section class="address-map" aria-labelledby="address-map-title">
-            <h2 id="address-map-title" class="pane-title">{ "Address map" }</h2>
+            { super::pane_title("address-map-title", "Address map", None) }
             if sim.blocks.is_empty() {
                 <p class="empty">{ "No claimed blocks to show." }</p>
             } else {
                 <ul class="node-legend" aria-label="Nodes">
                     { for props.palette.nodes().iter().map(|n| html! {
-                        <li><span class={super::class(&["node-chip", &props.palette.class(n)])}>{ n }</span></li>
+                        <li>{ super::with_class(html! { <span>{ n }</span> }, &["node-chip", props.palette.class(n)]) }</li>
                     }) }
                 </ul>
                 if let Some(block) = selected {
@@ -97,7 +97,7 @@ fn view_pool(name: &str, cidr: Option<&str>, props: &AddressMapProps) -> Html {
 
 fn view_block(b: &BlockView, props: &AddressMapProps) -> Html {
     let node = b.affinity.as_deref().and_then(affinity_node);
-    let colour = node.map_or_else(|| "node-none".to_owned(), |n| props.palette.class(n));
+    let colour = node.map_or("node-none", |n| props.palette.class(n));
     let used = b.used.len();
     let fill = format!("{used}/{}", b.size);
     let full = used as u128 >= u128::from(b.size);
@@ -116,7 +116,7 @@ fn view_block(b: &BlockView, props: &AddressMapProps) -> Html {
     let cidr = b.cidr.clone();
     let onclick = Callback::from(move |_: MouseEvent| on_select.emit(Some(cidr.clone())));
     html! {
-        <button type="button" class={super::class(&["block", &colour, on(full, "full")])}
+        <button type="button" ~className={super::class(&["block", colour, on(full, "full")])}
             data-testid="block" data-cidr={b.cidr.clone()} {title} {onclick}>
             <span class="block-cidr">{ &b.cidr }</span>
             <span class="block-node">{ node.unwrap_or("no affinity") }</span>

@@ -29,7 +29,7 @@ pub fn allocations(props: &AllocationsProps) -> Html {
     let pods = &props.plan.simulation.pods;
     html! {
         <section class="allocations" aria-labelledby="allocations-title">
-            <h2 id="allocations-title" class="pane-title">{ format!("Pod addresses ({})", pods.len()) }</h2>
+            { super::pane_title("allocations-title", "Pod addresses", Some(pods.len())) }
             if pods.is_empty() {
                 <p class="empty">{ "No pod allocations to show." }</p>
             } else {
@@ -90,19 +90,19 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
         None => html! {},
     };
     // Each pod is a group of two rows: the facts, then why (the explanation needs the width).
-    html! {
-        <tbody class={super::class(&["pod-rows", on(failed, "failed")])}>
+    let rows = html! {
+        <tbody>
         <tr data-testid="allocation" data-pod={name.clone()} data-ips={ips.join(",")}
             data-source={source_text(p.source)}
             data-running={p.running.then_some("true")}>
             <td>{ pod_cell }</td>
-            <td><span class={super::class(&["node-chip", &props.palette.class(&p.node)])}>{ &p.node }</span></td>
+            <td>{ super::with_class(html! { <span>{ &p.node }</span> }, &["node-chip", props.palette.class(&p.node)]) }</td>
             <td class="mono">
                 if failed {
                     <span class="badge none">{ "no address" }</span>
                 } else {
                     { for ips.iter().map(|ip| html! { <span class="ip">{ ip }</span> }) }
-                    <span class={super::class(&["badge", source_text(p.source)])}>{ source_text(p.source) }</span>
+                    { super::with_class(html! { <span>{ source_text(p.source) }</span> }, &["badge", source_text(p.source)]) }
                     if p.running {
                         <span class="badge running" title="Running in the existing cluster: it keeps this address">{ "running" }</span>
                     }
@@ -117,7 +117,8 @@ fn view_pod(p: &PodAllocation, props: &AllocationsProps) -> Html {
             <tr class="why-row"><td colspan="4" class="why">{ &p.explanation }</td></tr>
         }
         </tbody>
-    }
+    };
+    super::with_class(rows, &["pod-rows", on(failed, "failed")])
 }
 
 fn source_text(source: AddressSource) -> &'static str {

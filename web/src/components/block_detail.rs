@@ -7,7 +7,7 @@ use std::rc::Rc;
 use ipam_core::simulate::{AddressUse, BlockView};
 use yew::prelude::*;
 
-use super::on;
+use super::{on, with_class};
 
 use super::{affinity_node, Palette};
 use crate::state::Plan;
@@ -29,6 +29,18 @@ pub struct BlockDetailProps {
     pub palette: Rc<Palette>,
     pub on_close: Callback<()>,
 }
+
+/// The legend of the grid: each state's swatch class and its name. A table drawn by one loop
+/// rather than seven items written out, each of which was code of its own in the site.
+const LEGEND: [(&str, &str); 7] = [
+    ("free", "free"),
+    ("pod", "pod (node colour)"),
+    ("static", "static pod"),
+    ("tunnel", "tunnel"),
+    ("reserved", "reserved"),
+    ("cooldown", "cooldown"),
+    ("windows", "Windows-reserved"),
+];
 
 const CELL: u32 = 10;
 const GAP: u32 = 2;
@@ -59,13 +71,9 @@ pub fn block_detail(props: &BlockDetailProps) -> Html {
                 </h3>
             </div>
             <ul class="cell-legend">
-                <li><span class="swatch free" />{ "free" }</li>
-                <li><span class="swatch pod" />{ "pod (node colour)" }</li>
-                <li><span class="swatch static" />{ "static pod" }</li>
-                <li><span class="swatch tunnel" />{ "tunnel" }</li>
-                <li><span class="swatch reserved" />{ "reserved" }</li>
-                <li><span class="swatch cooldown" />{ "cooldown" }</li>
-                <li><span class="swatch windows" />{ "Windows-reserved" }</li>
+                { for LEGEND.iter().map(|&(state, text)| html! {
+                    <li>{ with_class(html! { <span /> }, &["swatch", state]) }{ text }</li>
+                }) }
             </ul>
             {
                 match &cells {
@@ -101,9 +109,9 @@ fn view_grid(cells: &[Cell<'_>], props: &BlockDetailProps) -> Html {
     let rows = n.div_ceil(cols);
     let pitch = CELL + GAP;
     let view_box = format!("0 0 {} {}", cols * pitch - GAP, rows * pitch - GAP);
-    html! {
-        <svg class={super::class(&["cell-grid", on(cols == 64, "dense")])} viewBox={view_box}
-            role="img" aria-label={format!("{} addresses of {}", n, props.block.cidr)}>
+    let label = format!("{} addresses of {}", n, props.block.cidr);
+    let content = html! {
+        <>
             <defs>
                 <pattern id="hatch" patternUnits="userSpaceOnUse" width="4" height="4" patternTransform="rotate(45)">
                     <rect class="hatch-bg" width="4" height="4" />
@@ -115,7 +123,14 @@ fn view_grid(cells: &[Cell<'_>], props: &BlockDetailProps) -> Html {
                 let (x, y) = ((i % cols) * pitch, (i / cols) * pitch);
                 view_cell(c, x, y, props)
             }) }
-        </svg>
+        </>
+    };
+    // Two literal classes rather than a computed one: an SVG element's class can only be set as
+    // an attribute, and `with_class` serves only elements without other attributes.
+    if cols == 64 {
+        html! { <svg class="cell-grid dense" viewBox={view_box} role="img" aria-label={label}>{ content }</svg> }
+    } else {
+        html! { <svg class="cell-grid" viewBox={view_box} role="img" aria-label={label}>{ content }</svg> }
     }
 }
 
@@ -154,8 +169,8 @@ fn view_cell(c: &Cell<'_>, x: u32, y: u32, props: &BlockDetailProps) -> Html {
     };
     let (xs, ys) = (x.to_string(), y.to_string());
     let half = CELL / 2;
-    html! {
-        <g class={super::class(&["cell", state, node_class.as_deref().unwrap_or_default(), on(c.reserved, "in-reservation")])}>
+    let cell = html! {
+        <g>
             <title>{ title }</title>
             <rect x={xs.clone()} y={ys.clone()} width={CELL.to_string()} height={CELL.to_string()} rx="1.5" />
             if state == "static" {
@@ -165,7 +180,12 @@ fn view_cell(c: &Cell<'_>, x: u32, y: u32, props: &BlockDetailProps) -> Html {
                 <circle class="mark" cx={(x + half).to_string()} cy={(y + half).to_string()} r="2.2" />
             }
         </g>
-    }
+    };
+    let node_class = node_class.unwrap_or_default();
+    with_class(
+        cell,
+        &["cell", state, node_class, on(c.reserved, "in-reservation")],
+    )
 }
 
 fn pod_node<'a>(plan: &'a Plan, namespace: &str, name: &str) -> Option<&'a str> {

@@ -2,31 +2,29 @@
 //! for a pool of the input (or a prefix typed in) how many nodes fit, who borrows first and who
 //! fails first. Results follow every keystroke; the core's arithmetic is instant.
 
-use std::rc::Rc;
-
 use ipam_core::generate::capacity::{self, CapacityPlan, CapacityRequest, FailureReason};
 use ipam_core::net::Family;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::count;
-use crate::state::Plan;
+use super::fields::{option, select_field, set_choice, set_text};
+use super::generators::GeneratorFormProps;
 
 /// The pool select's values besides the input's pool names.
 const NO_POOL: &str = "";
 const CUSTOM: &str = "custom";
 
-#[derive(Properties, PartialEq)]
-pub struct CapacityFormProps {
-    pub plan: Rc<Plan>,
+/// A field's number, if it is one and fits `T`. Every field is read as a `u64` first: the site
+/// then carries one copy of std's integer parsing rather than one per type.
+fn number<T: TryFrom<u64>>(text: &str) -> Option<T> {
+    let n: u64 = text.trim().parse().ok()?;
+    T::try_from(n).ok()
 }
 
-fn number<T: std::str::FromStr>(text: &str) -> Option<T> {
-    text.trim().parse().ok()
-}
-
-#[function_component(CapacityForm)]
-pub fn capacity_form(props: &CapacityFormProps) -> Html {
+/// The form, drawn by a `Part` component (a hook: its state is the component's).
+#[hook]
+pub fn use_capacity_form(props: &GeneratorFormProps) -> Html {
     let model = &props.plan.analysis.model;
     let pools = model.effective_pools();
     let config = model.ipam_config();
@@ -83,24 +81,6 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
             .count() as u128
     });
 
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
-    };
-    let choose = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: Event| {
-            state.set(e.target_unchecked_into::<HtmlSelectElement>().value())
-        })
-    };
-    let toggle = |state: &UseStateHandle<bool>| {
-        let state = state.clone();
-        Callback::from(move |e: Event| {
-            state.set(e.target_unchecked_into::<HtmlInputElement>().checked())
-        })
-    };
     let on_family = {
         let (family, block) = (family.clone(), block.clone());
         Callback::from(move |e: Event| {
@@ -123,71 +103,49 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                 { "How big a pool and blocks must be for your nodes. It assumes the planner's cluster: nodes start in order, then pods spread evenly over them." }
             </p>
             <div class="field-row">
-                <label class="field narrow">
-                    <span>{ "Nodes" }</span>
-                    <input type="number" min="0" data-testid="capacity-nodes" value={(*nodes).clone()} oninput={set(&nodes)} />
-                </label>
-                <label class="field narrow">
-                    <span>{ "Pods per node" }</span>
-                    <input type="number" min="0" data-testid="capacity-pods" value={(*pods).clone()} oninput={set(&pods)} />
-                </label>
-                <label class="field check">
-                    <input type="checkbox" data-testid="capacity-tunnel" checked={*tunnel} onchange={toggle(&tunnel)} />
-                    <span>{ "Tunnel address per node (IPIP, VXLAN, WireGuard)" }</span>
-                </label>
+                { number_field("Nodes", "capacity-nodes", None, &nodes) }
+                { number_field("Pods per node", "capacity-pods", None, &pods) }
+                { check_field("Tunnel address per node (IPIP, VXLAN, WireGuard)", "capacity-tunnel", &tunnel) }
             </div>
             <div class="field-row">
-                <label class="field">
-                    <span>{ "Pool" }</span>
-                    <select data-testid="capacity-pool" onchange={choose(&pool)}>
-                        { for pools.iter().map(|p| html! {
-                            <option value={p.name.clone()} selected={*pool == p.name}>
-                                { format!("{} ({}, /{} blocks)", p.name, p.cidr, p.block_size.prefix_len()) }
-                            </option>
+                { select_field("Pool", "capacity-pool", &pool, html! {
+                    <>
+                        { for pools.iter().map(|p| {
+                            let text = format!("{} ({}, /{} blocks)", p.name, p.cidr, p.block_size.prefix_len());
+                            option(p.name.clone().into(), text.into(), *pool == p.name)
                         }) }
-                        <option value={CUSTOM} selected={*pool == CUSTOM}>{ "A pool prefix I type…" }</option>
-                        <option value={NO_POOL} selected={*pool == NO_POOL}>{ "None: advise a pool" }</option>
-                    </select>
-                </label>
+                        { option(CUSTOM.into(), "A pool prefix I type…".into(), *pool == CUSTOM) }
+                        { option(NO_POOL.into(), "None: advise a pool".into(), *pool == NO_POOL) }
+                    </>
+                }) }
                 if chosen.is_none() {
                     <label class="field narrow">
                         <span>{ "Family" }</span>
                         <select data-testid="capacity-family" onchange={on_family}>
-                            <option value="v4" selected={family_value == Family::V4}>{ "IPv4" }</option>
-                            <option value="v6" selected={family_value == Family::V6}>{ "IPv6" }</option>
+                            { option("v4".into(), "IPv4".into(), family_value == Family::V4) }
+                            { option("v6".into(), "IPv6".into(), family_value == Family::V6) }
                         </select>
                     </label>
                     if *pool == CUSTOM {
-                        <label class="field narrow">
-                            <span>{ "Pool prefix length" }</span>
-                            <input type="number" min="0" max="128" data-testid="capacity-prefix"
-                                value={(*prefix).clone()} oninput={set(&prefix)} />
-                        </label>
+                        { number_field("Pool prefix length", "capacity-prefix", Some("128"), &prefix) }
                     }
                     <label class="field narrow">
                         <span>{ "blockSize" }</span>
-                        <select data-testid="capacity-block" onchange={choose(&block)}>
-                            <option value="" selected={block_text.is_empty()}>{ "advise" }</option>
-                            { for block_range.map(|b| html! {
-                                <option value={b.to_string()} selected={block_text == b.to_string()}>{ format!("/{b}") }</option>
+                        <select data-testid="capacity-block" onchange={set_choice(&block)}>
+                            { option("".into(), "advise".into(), block_text.is_empty()) }
+                            { for block_range.map(|b| {
+                                let value = b.to_string();
+                                let selected = block_text == value;
+                                option(value.into(), format!("/{b}").into(), selected)
                             }) }
                         </select>
                     </label>
                 }
             </div>
             <div class="field-row">
-                <label class="field narrow">
-                    <span>{ "maxBlocksPerHost (0 = 20)" }</span>
-                    <input type="number" min="0" data-testid="capacity-max-blocks" value={(*max_blocks).clone()} oninput={set(&max_blocks)} />
-                </label>
-                <label class="field narrow">
-                    <span>{ "Headroom for growth, % of nodes" }</span>
-                    <input type="number" min="0" data-testid="capacity-headroom" value={(*headroom).clone()} oninput={set(&headroom)} />
-                </label>
-                <label class="field check">
-                    <input type="checkbox" data-testid="capacity-strict" checked={*strict} onchange={toggle(&strict)} />
-                    <span>{ "strictAffinity (no borrowing)" }</span>
-                </label>
+                { number_field("maxBlocksPerHost (0 = 20)", "capacity-max-blocks", None, &max_blocks) }
+                { number_field("Headroom for growth, % of nodes", "capacity-headroom", None, &headroom) }
+                { check_field("strictAffinity (no borrowing)", "capacity-strict", &strict) }
             </div>
             <div class="capacity-results" data-testid="capacity-results" aria-live="polite">
                 {
@@ -198,6 +156,52 @@ pub fn capacity_form(props: &CapacityFormProps) -> Html {
                 }
             </div>
         </form>
+    }
+}
+
+// The form's repeated shapes, each drawn by one function: written out in the form, every copy
+// was code of its own in the site.
+
+/// A labelled number input (at least 0, at most `max` if given) editing `state`.
+fn number_field(
+    label: &'static str,
+    testid: &'static str,
+    max: Option<&'static str>,
+    state: &UseStateHandle<String>,
+) -> Html {
+    html! {
+        <label class="field narrow">
+            <span>{ label }</span>
+            <input type="number" min="0" {max} data-testid={testid} value={(**state).clone()}
+                oninput={set_text(state)} />
+        </label>
+    }
+}
+
+/// A labelled checkbox editing `state`.
+fn check_field(label: &'static str, testid: &'static str, state: &UseStateHandle<bool>) -> Html {
+    let onchange = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            state.set(e.target_unchecked_into::<HtmlInputElement>().checked())
+        })
+    };
+    html! {
+        <label class="field check">
+            <input type="checkbox" data-testid={testid} checked={**state} {onchange} />
+            <span>{ label }</span>
+        </label>
+    }
+}
+
+/// One figure of the results: its name and text, and its value for scripts and tests
+/// (`data-value`).
+fn figure(testid: &'static str, value: String, name: &'static str, text: String) -> Html {
+    html! {
+        <div data-testid={testid} data-value={value}>
+            <dt>{ name }</dt>
+            <dd>{ text }</dd>
+        </div>
     }
 }
 
@@ -217,22 +221,13 @@ fn view_plan(plan: &CapacityPlan, request: &CapacityRequest, claimed: Option<u12
     html! {
         <>
             <dl class="capacity-numbers">
-                <div data-testid="capacity-block-size" data-value={plan.block_size.to_string()}>
-                    <dt>{ "Block size" }</dt>
-                    <dd>{ format!("/{} ({} addresses){}", plan.block_size, count(plan.block_addresses), if plan.block_size_advised { ", advised" } else { "" }) }</dd>
-                </div>
-                <div data-testid="capacity-blocks-per-node" data-value={plan.blocks_per_node.to_string()}>
-                    <dt>{ "Blocks per node" }</dt>
-                    <dd>{ format!("{} for {} (limit {})", count(plan.blocks_per_node), plural(plan.addresses_per_node, "address"), plan.block_limit) }</dd>
-                </div>
-                <div data-testid="capacity-total-blocks" data-value={plan.total_blocks.to_string()}>
-                    <dt>{ "Blocks for the cluster" }</dt>
-                    <dd>{ count(plan.total_blocks) }</dd>
-                </div>
-                <div data-testid="capacity-advice" data-value={plan.advised_pool_prefix.map(|p| p.to_string()).unwrap_or_default()}>
-                    <dt>{ "Pool to create" }</dt>
-                    <dd>{ format!("{} for {} ({} exactly fits today's {})", advice(plan.advised_pool_prefix), plural(plan.planned_nodes, "node"), advice(plan.min_pool_prefix), plural(nodes, "node")) }</dd>
-                </div>
+                { figure("capacity-block-size", plan.block_size.to_string(), "Block size",
+                    format!("/{} ({} addresses){}", plan.block_size, count(plan.block_addresses), if plan.block_size_advised { ", advised" } else { "" })) }
+                { figure("capacity-blocks-per-node", plan.blocks_per_node.to_string(), "Blocks per node",
+                    format!("{} for {} (limit {})", count(plan.blocks_per_node), plural(plan.addresses_per_node, "address"), plan.block_limit)) }
+                { figure("capacity-total-blocks", plan.total_blocks.to_string(), "Blocks for the cluster", count(plan.total_blocks)) }
+                { figure("capacity-advice", plan.advised_pool_prefix.map(|p| p.to_string()).unwrap_or_default(), "Pool to create",
+                    format!("{} for {} ({} exactly fits today's {})", advice(plan.advised_pool_prefix), plural(plan.planned_nodes, "node"), advice(plan.min_pool_prefix), plural(nodes, "node"))) }
             </dl>
             if plan.over_block_limit {
                 <p class="capacity-warning" data-testid="capacity-over-limit">
@@ -254,10 +249,8 @@ fn view_plan(plan: &CapacityPlan, request: &CapacityRequest, claimed: Option<u12
                             }
                         </dd>
                     </div>
-                    <div data-testid="capacity-nodes-fit" data-value={pool.nodes_that_fit.map(|n| n.to_string()).unwrap_or_default()}>
-                        <dt>{ "Nodes with blocks of their own" }</dt>
-                        <dd>{ pool.nodes_that_fit.map_or_else(|| "any number (no node needs a block)".to_owned(), |n| format!("{} before the pool is fully carved", count(n))) }</dd>
-                    </div>
+                    { figure("capacity-nodes-fit", pool.nodes_that_fit.map(|n| n.to_string()).unwrap_or_default(), "Nodes with blocks of their own",
+                        pool.nodes_that_fit.map_or_else(|| "any number (no node needs a block)".to_owned(), |n| format!("{} before the pool is fully carved", count(n)))) }
                     <div data-testid="capacity-borrowing" data-first={pool.first_borrowing_node.map(|n| n.to_string()).unwrap_or_default()}
                         data-count={pool.nodes_short_of_blocks.to_string()}>
                         <dt>{ if request.strict_affinity { "Short of blocks (strict: no borrowing)" } else { "Borrowing" } }</dt>
@@ -298,5 +291,43 @@ fn borrowing_text(first: Option<u128>, short: u128, nodes: u128) -> String {
             plural(short, "node"),
             count(first)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    /// Read through a `u64`, a field's number is what parsing it as its own type gives.
+    #[test]
+    fn number_matches_parsing_as_the_type() {
+        for text in [
+            "0",
+            " 21 ",
+            "+7",
+            "255",
+            "256",
+            "-1",
+            "4294967296",
+            "1e3",
+            "",
+            "x",
+        ] {
+            assert_eq!(
+                number::<u8>(text),
+                text.trim().parse::<u8>().ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                number::<u32>(text),
+                text.trim().parse::<u32>().ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                number::<u64>(text),
+                text.trim().parse::<u64>().ok(),
+                "{text:?}"
+            );
+        }
     }
 }

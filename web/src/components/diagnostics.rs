@@ -32,7 +32,7 @@ pub fn diagnostic_list(props: &DiagnosticListProps) -> Html {
     let diagnostics = &props.plan.simulation.diagnostics;
     html! {
         <section class="diagnostics" aria-labelledby="diagnostics-title">
-            <h2 id="diagnostics-title" class="pane-title">{ format!("Diagnostics ({})", diagnostics.len()) }</h2>
+            { super::pane_title("diagnostics-title", "Diagnostics", Some(diagnostics.len())) }
             if diagnostics.is_empty() {
                 <p class="all-clear">{ "No problems found." }</p>
             } else {
@@ -67,7 +67,7 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
             (place, "Select this line in the editor")
         };
         html! {
-            <button type="button" class={super::class(&["link", "jump", on(in_existing, "in-existing")])}
+            <button type="button" ~className={super::class(&["link", "jump", on(in_existing, "in-existing")])}
                 data-testid="jump-to-line" {onclick} {title}>{ label }</button>
         }
     });
@@ -78,7 +78,7 @@ fn view_diagnostic(d: &Diagnostic, props: &DiagnosticListProps) -> Html {
         None => format!("{} {}", r.kind, r.name),
     });
     html! {
-        <li class={super::class(&["diagnostic", d.severity.as_str()])}
+        <li ~className={super::class(&["diagnostic", d.severity.as_str()])}
             data-testid="diagnostic"
             data-code={d.code}
             data-severity={d.severity.as_str()}

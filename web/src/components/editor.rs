@@ -6,10 +6,11 @@ use std::rc::Rc;
 use web_sys::{Element, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::on;
+use super::{on, with_class};
 
 use super::gutter::{gutter, GutterProps, Marker};
-use super::line_marks::LineMarks;
+use super::line_marks::LineMarksProps;
+use super::{Part, PartView};
 use crate::state::Plan;
 use crate::text;
 
@@ -56,8 +57,8 @@ pub fn editor(props: &EditorProps) -> Html {
         })
     };
     let line_count = text::line_count(&props.text);
-    html! {
-        <div class={super::class(&["editor", on(props.compact, "compact")])}>
+    let view = html! {
+        <div>
             <label for="manifest-input" class="pane-title">
                 if props.reviewing {
                     { "Change to review " }<span class="muted">{ "(manifests to apply, YAML or JSON, --- separated)" }</span>
@@ -73,7 +74,7 @@ pub fn editor(props: &EditorProps) -> Html {
                     on_jump: props.on_jump.clone(),
                 }) }
                 <div class="text-layers">
-                <LineMarks {line_count} {markers} node_ref={marks} />
+                <Part view={PartView::LineMarks(LineMarksProps { line_count, markers, node_ref: marks })} />
                 <textarea
                     id="manifest-input"
                     ref={props.textarea.clone()}
@@ -90,7 +91,8 @@ pub fn editor(props: &EditorProps) -> Html {
                 </div>
             </div>
         </div>
-    }
+    };
+    with_class(view, &["editor", on(props.compact, "compact")])
 }
 
 /// The gutter markers of a plan: the diagnostics located in the manifests, grouped by line (in

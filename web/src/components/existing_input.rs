@@ -63,7 +63,7 @@ pub fn existing_input(props: &ExistingInputProps) -> Html {
         }
     };
     html! {
-        <section class={super::class(&["existing", on(filled, "filled"), on(props.compact, "compact")])}
+        <section ~className={super::class(&["existing", on(filled, "filled"), on(props.compact, "compact")])}
             data-testid="existing">
             <div class="existing-head">
                 <label for="existing-input" class="pane-title">

@@ -25,7 +25,7 @@ pub fn gallery(props: &GalleryProps) -> Html {
         html! {
             <li>
                 <button type="button"
-                    class={super::class(&["example", on(e.id == "healthy-cluster", "healthy"), on(review, "review")])}
+                    ~className={super::class(&["example", on(e.id == "healthy-cluster", "healthy"), on(review, "review")])}
                     data-testid={testid} data-example={e.id}
                     aria-pressed={if current { "true" } else { "false" }}
                     title={e.summary} {onclick}>

@@ -7,6 +7,7 @@ use ipam_core::generate::{GenerateError, Generated};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
+use super::generators::GeneratorFormProps;
 use crate::export;
 
 /// A generator's outcome, with the input text it was computed for.
@@ -16,19 +17,6 @@ pub struct Outcome {
     pub result: Result<Generated, GenerateError>,
 }
 
-#[derive(Properties, PartialEq)]
-pub struct GeneratedOutputProps {
-    pub outcome: Rc<Outcome>,
-    /// The text the current results are for.
-    pub planned_text: String,
-    /// Whether the user typed since (adding waits for fresh results, as fixes do).
-    pub stale: bool,
-    /// The download's file name.
-    pub file_name: String,
-    /// Receives the whole new input text.
-    pub on_apply: Callback<String>,
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum CopyState {
     Idle,
@@ -36,20 +24,32 @@ enum CopyState {
     SelectedOnly,
 }
 
-#[function_component(GeneratedOutput)]
-pub fn generated_output(props: &GeneratedOutputProps) -> Html {
+/// The result of a form's generator (nothing before the first), downloaded as `file_name`. A hook
+/// of the form rather than a component: its state (the copy and download status) is kept with
+/// the form's, since a component of its own costs the site a copy of Yew's lifecycle code. The
+/// form's props give the text the current results are for, whether the user typed since (adding
+/// waits for fresh results, as fixes do) and where the whole new input text goes.
+#[hook]
+pub fn use_generated_output(
+    outcome: Option<Rc<Outcome>>,
+    form: &GeneratorFormProps,
+    file_name: &'static str,
+) -> Html {
     let area = use_node_ref();
     let copy_state = use_state(|| CopyState::Idle);
     let downloaded = use_state(|| false);
     {
         // A new result starts with no status from the previous one.
         let (copy_state, downloaded) = (copy_state.clone(), downloaded.clone());
-        use_effect_with(props.outcome.clone(), move |_| {
+        use_effect_with(outcome.clone(), move |_| {
             copy_state.set(CopyState::Idle);
             downloaded.set(false);
         });
     }
-    let generated = match &props.outcome.result {
+    let Some(outcome) = outcome else {
+        return html! {};
+    };
+    let generated = match &outcome.result {
         Ok(generated) => generated,
         Err(error) => {
             return html! {
@@ -72,13 +72,13 @@ pub fn generated_output(props: &GeneratedOutputProps) -> Html {
         })
     };
     let on_download = {
-        let (text, name, downloaded) = (text.clone(), props.file_name.clone(), downloaded.clone());
-        Callback::from(move |_: MouseEvent| downloaded.set(export::download(&name, &text)))
+        let (text, name, downloaded) = (text.clone(), file_name, downloaded.clone());
+        Callback::from(move |_: MouseEvent| downloaded.set(export::download(name, &text)))
     };
     // The edit's positions are those of the text the generator saw.
-    let current = props.outcome.input == props.planned_text && !props.stale;
+    let current = outcome.input == form.plan.text && !form.stale;
     let on_add = {
-        let (on_apply, outcome) = (props.on_apply.clone(), props.outcome.clone());
+        let (on_apply, outcome) = (form.on_apply.clone(), outcome.clone());
         let generated = generated.clone();
         Callback::from(move |_: MouseEvent| on_apply.emit(generated.apply_to(&outcome.input)))
     };
@@ -102,8 +102,9 @@ pub fn generated_output(props: &GeneratedOutputProps) -> Html {
                 <div class="verdict problems" data-testid="generated-verdict">
                     <p>{ "With this added, the planner reports:" }</p>
                     <ul>
-                        { for generated.diagnostics.iter().map(|d| html! {
-                            <li class={d.severity.as_str()}><code>{ d.code }</code>{ " " }{ &d.message }</li>
+                        { for generated.diagnostics.iter().map(|d| {
+                            let item = html! { <li><code>{ d.code }</code>{ " " }{ &d.message }</li> };
+                            super::with_class(item, &[d.severity.as_str()])
                         }) }
                     </ul>
                 </div>

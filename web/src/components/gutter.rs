@@ -37,7 +37,7 @@ pub fn gutter(props: &GutterProps) -> Html {
                 let on_jump = props.on_jump.clone();
                 let onclick = Callback::from(move |_: MouseEvent| on_jump.emit(n));
                 html! {
-                    <div class={super::class(&["gutter-line", "marked", m.severity.as_str()])}
+                    <div ~className={super::class(&["gutter-line", "marked", m.severity.as_str()])}
                         data-testid="gutter-marker"
                         data-line={n.to_string()}
                         data-severity={m.severity.as_str()}
@@ -47,7 +47,8 @@ pub fn gutter(props: &GutterProps) -> Html {
                     </div>
                 }
             }
-            None => html! { <div class="gutter-line">{ n }</div> },
+            // `className` like the marked lines, which take the same places (components/mod.rs).
+            None => html! { <div ~className="gutter-line">{ n }</div> },
         }
     });
     html! {

@@ -8,7 +8,8 @@ use yew::prelude::*;
 
 use super::gutter::Marker;
 
-#[derive(Properties, PartialEq)]
+/// Drawn through `Part`, which redraws the marks only when these change.
+#[derive(PartialEq)]
 pub struct LineMarksProps {
     pub line_count: usize,
     /// Sorted by line, one per line.
@@ -16,7 +17,6 @@ pub struct LineMarksProps {
     pub node_ref: NodeRef,
 }
 
-#[function_component(LineMarks)]
 pub fn line_marks(props: &LineMarksProps) -> Html {
     // One row per line of text, even after the last marker: the layer must be able to scroll as
     // far as the text area does, or its tints drift above their lines near the end.
@@ -25,7 +25,7 @@ pub fn line_marks(props: &LineMarksProps) -> Html {
     let rows = (1..=last as u32).map(|n| {
         while markers.next_if(|m| m.line < n).is_some() {}
         match markers.next_if(|m| m.line == n) {
-            Some(m) => html! { <div class={super::class(&["line-mark", m.severity.as_str()])} /> },
+            Some(m) => super::with_class(html! { <div /> }, &["line-mark", m.severity.as_str()]),
             None => html! { <div class="line-mark" /> },
         }
     });

@@ -5,15 +5,15 @@
 use ipam_core::simulate::PoolUsage;
 use yew::prelude::*;
 
-use super::{count, percent, show_tenths, tenths, Palette};
+use super::{count, percent, show_tenths, tenths, with_class, Palette};
 use crate::state::Plan;
 
-/// Drawn through `PlanView`, which redraws it only for a new plan.
+/// Drawn through `plan_view`, which redraws it only for a new plan.
 pub fn pool_usage_list(plan: &Plan, _: &Palette) -> Html {
     let pools = &plan.simulation.pools;
     html! {
         <section class="pool-usage" aria-labelledby="pool-usage-title">
-            <h2 id="pool-usage-title" class="pane-title">{ format!("Pool utilization ({})", pools.len()) }</h2>
+            { super::pane_title("pool-usage-title", "Pool utilization", Some(pools.len())) }
             if pools.is_empty() {
                 <p class="empty">{ "No pool utilization to show." }</p>
             } else {
@@ -49,6 +49,15 @@ fn power_of_two(n: u128) -> String {
     }
 }
 
+/// One of a pool's numbers after its bar: a count, its share of the capacity, and the bar's
+/// colour for it (the swatch). One function for the three: each written out was code of its own.
+fn share(swatch: &str, name: &'static str, part: u128, capacity: u128) -> Html {
+    let swatch = with_class(html! { <span /> }, &["swatch", swatch]);
+    html! {
+        <div><dt>{ swatch }{ name }</dt><dd>{ count(part) }{ " " }<small>{ percent(part, capacity) }</small></dd></div>
+    }
+}
+
 fn view_pool(p: &PoolUsage) -> Html {
     let (in_use, _) = width(p.in_use, p.capacity);
     let (reserved, reserved_x) = width(p.reserved, p.capacity);
@@ -76,9 +85,9 @@ fn view_pool(p: &PoolUsage) -> Html {
             </svg>
             <dl class="usage-numbers">
                 <div><dt>{ "Capacity" }</dt><dd>{ count(p.capacity) }{ power_of_two(p.capacity) }</dd></div>
-                <div><dt><span class="swatch in-use" />{ "In use" }</dt><dd>{ count(p.in_use) }{ " " }<small>{ percent(p.in_use, p.capacity) }</small></dd></div>
-                <div><dt><span class="swatch reserved" />{ "Reserved" }</dt><dd>{ count(p.reserved) }{ " " }<small>{ percent(p.reserved, p.capacity) }</small></dd></div>
-                <div><dt><span class="swatch free" />{ "Available" }</dt><dd>{ count(p.available) }{ " " }<small>{ percent(p.available, p.capacity) }</small></dd></div>
+                { share("in-use", "In use", p.in_use, p.capacity) }
+                { share("reserved", "Reserved", p.reserved, p.capacity) }
+                { share("free", "Available", p.available, p.capacity) }
             </dl>
         </li>
     }

@@ -5,25 +5,25 @@
 use std::rc::Rc;
 
 use ipam_core::generate::{self, GenerateRequest, ReserveRangeRequest};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::generated_output::{GeneratedOutput, Outcome};
-use crate::state::Plan;
+use super::fields::text_field;
+use super::generated_output::{use_generated_output, Outcome};
+use super::generators::GeneratorFormProps;
 
-#[derive(Properties, PartialEq)]
-pub struct ReserveFormProps {
-    pub plan: Rc<Plan>,
-    pub stale: bool,
-    pub on_apply: Callback<String>,
-}
-
-#[function_component(ReserveForm)]
-pub fn reserve_form(props: &ReserveFormProps) -> Html {
+/// The form, drawn by a `Part` component (a hook: its state is the component's).
+#[hook]
+pub fn use_reserve_form(props: &GeneratorFormProps) -> Html {
     let cidr = use_state(String::new);
     let name = use_state(String::new);
     let as_pool = use_state(|| false);
     let outcome = use_state(|| None::<Rc<Outcome>>);
+    let file_name = if *as_pool {
+        "manual-pool.yaml"
+    } else {
+        "ip-reservation.yaml"
+    };
+    let output = use_generated_output((*outcome).clone(), props, file_name);
 
     let on_generate = {
         let plan = props.plan.clone();
@@ -40,12 +40,6 @@ pub fn reserve_form(props: &ReserveFormProps) -> Html {
                 input: plan.text.clone(),
                 result: generate::generate(&plan.text, &request),
             })));
-        })
-    };
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            state.set(e.target_unchecked_into::<HtmlInputElement>().value())
         })
     };
     let mode = |pool: bool| {
@@ -71,23 +65,11 @@ pub fn reserve_form(props: &ReserveFormProps) -> Html {
                 </label>
             </fieldset>
             <div class="field-row">
-                <label class="field">
-                    <span>{ "CIDR" }</span>
-                    <input type="text" data-testid="reserve-cidr" placeholder="10.244.200.0/28"
-                        value={(*cidr).clone()} oninput={set(&cidr)} />
-                </label>
-                <label class="field">
-                    <span>{ "Name (optional)" }</span>
-                    <input type="text" data-testid="reserve-name" value={(*name).clone()} oninput={set(&name)} />
-                </label>
+                { text_field("CIDR", Some("reserve-cidr"), Some("10.244.200.0/28"), &cidr) }
+                { text_field("Name (optional)", Some("reserve-name"), None, &name) }
             </div>
             <button type="submit" class="primary" data-testid="generate-reserve">{ "Generate" }</button>
-            if let Some(outcome) = &*outcome {
-                <GeneratedOutput outcome={outcome.clone()} planned_text={props.plan.text.clone()}
-                    stale={props.stale}
-                    file_name={if *as_pool { "manual-pool.yaml" } else { "ip-reservation.yaml" }}
-                    on_apply={props.on_apply.clone()} />
-            }
+            { output }
         </form>
     }
 }

@@ -10,14 +10,14 @@ use crate::state::{Plan, EXISTING_FILE};
 /// Lists longer than this start folded.
 const FOLD_AFTER: usize = 15;
 
-/// Drawn through `PlanView`, which redraws it only for a new plan.
+/// Drawn through `plan_view`, which redraws it only for a new plan.
 pub fn resource_list(plan: &Plan, _: &Palette) -> Html {
     let resources: Vec<ResourceSummary> = plan.analysis.resources();
     // Long inputs (dozens of nodes) fold the list away; it stays one click from view.
     let open = resources.len() <= FOLD_AFTER;
     html! {
         <details class="resources" {open}>
-            <summary><h2 id="resources-title" class="pane-title">{ format!("Resources ({})", resources.len()) }</h2></summary>
+            <summary>{ super::pane_title("resources-title", "Resources", Some(resources.len())) }</summary>
             <div class="table-scroll">
                 <table class="resource-table">
                     <thead><tr><th scope="col">{ "Kind" }</th><th scope="col">{ "Name" }</th><th scope="col">{ "Namespace" }</th><th scope="col">{ "Line" }</th></tr></thead>

@@ -7,21 +7,15 @@ use ipam_core::generate::{self, GenerateRequest, StaticIpPool, StaticIpRequest, 
 use ipam_core::model::annotations::IP_ADDRS;
 use ipam_core::model::Replicas;
 use ipam_core::net::{AllowedUse, AssignmentMode};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::generated_output::{GeneratedOutput, Outcome};
+use super::fields::{option, select_field, text_field};
+use super::generated_output::{use_generated_output, Outcome};
+use super::generators::GeneratorFormProps;
 use crate::state::Plan;
 
 /// The target select's value for "a new pod".
 const NEW: &str = "new";
-
-#[derive(Properties, PartialEq)]
-pub struct StaticIpFormProps {
-    pub plan: Rc<Plan>,
-    pub stale: bool,
-    pub on_apply: Callback<String>,
-}
 
 /// The pods a static address can be given to: Pods and one-replica workloads, as
 /// `(value, label, has a static address already)` where the value is `namespace/name`. In a
@@ -63,37 +57,25 @@ fn label(kind: &str, id: &str, has_static: bool) -> String {
 /// Pools a pod may take a static address from, as `(name, label)`; Manual ones first, since
 /// they need no reservation.
 fn pools(plan: &Plan) -> Vec<(String, String)> {
-    let mut pools: Vec<_> = plan
-        .analysis
-        .model
-        .effective_pools()
-        .into_iter()
-        .filter(|p| !p.disabled && p.allows(AllowedUse::Workload))
-        .collect();
-    pools.sort_by_key(|p| p.assignment_mode != AssignmentMode::Manual);
-    pools
-        .into_iter()
-        .map(|p| {
-            let manual = if p.assignment_mode == AssignmentMode::Manual {
-                ", Manual"
-            } else {
-                ""
-            };
-            (p.name.clone(), format!("{} ({}{manual})", p.name, p.cidr))
-        })
+    let pools = plan.analysis.model.effective_pools();
+    let usable = pools
+        .iter()
+        .filter(|p| !p.disabled && p.allows(AllowedUse::Workload));
+    // Two passes rather than a stable sort by mode: the same order, without a sort of pools in
+    // the site.
+    let manual = usable
+        .clone()
+        .filter(|p| p.assignment_mode == AssignmentMode::Manual);
+    let automatic = usable.filter(|p| p.assignment_mode != AssignmentMode::Manual);
+    manual
+        .map(|p| (p.name.clone(), format!("{} ({}, Manual)", p.name, p.cidr)))
+        .chain(automatic.map(|p| (p.name.clone(), format!("{} ({})", p.name, p.cidr))))
         .collect()
 }
 
-fn input_value(e: &InputEvent) -> String {
-    e.target_unchecked_into::<HtmlInputElement>().value()
-}
-
-fn select_value(e: &Event) -> String {
-    e.target_unchecked_into::<HtmlSelectElement>().value()
-}
-
-#[function_component(StaticIpForm)]
-pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
+/// The form, drawn by a `Part` component (a hook: its state is the component's).
+#[hook]
+pub fn use_static_ip_form(props: &GeneratorFormProps) -> Html {
     let plan = &props.plan;
     let targets = targets(plan);
     let pools = pools(plan);
@@ -112,6 +94,7 @@ pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
     let manual_cidr = use_state(String::new);
     let manual_name = use_state(String::new);
     let outcome = use_state(|| None::<Rc<Outcome>>);
+    let output = use_generated_output((*outcome).clone(), props, "static-ip.yaml");
 
     // Choices that vanished from the input fall back to the first one offered. The default pod
     // is the first without a static address: giving one to a pod that has one is the rarer wish.
@@ -177,78 +160,46 @@ pub fn static_ip_form(props: &StaticIpFormProps) -> Html {
         })
     };
 
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| state.set(input_value(&e)))
-    };
-    let choose = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: Event| state.set(select_value(&e)))
-    };
-
     html! {
         <form class="generator-form" data-testid="static-ip-form" onsubmit={on_generate}>
             <p class="generator-intro">
                 { "Gives one pod an address automatic assignment cannot take: a free address of a Manual pool, or of an automatic pool together with an IPReservation of exactly that address." }
             </p>
             <div class="field-row">
-                <label class="field">
-                    <span>{ "Pod" }</span>
-                    <select data-testid="static-ip-target" onchange={choose(&target)}>
-                        { for targets.iter().map(|(id, label, _)| html! {
-                            <option value={id.clone()} selected={*id == target_value}>{ label }</option>
+                { select_field("Pod", "static-ip-target", &target, html! {
+                    <>
+                        { for targets.iter().map(|(id, label, _)| {
+                            option(id.clone().into(), label.clone().into(), *id == target_value)
                         }) }
-                        <option value={NEW} selected={target_value == NEW}>{ "A new pod…" }</option>
-                    </select>
-                </label>
-                <label class="field">
-                    <span>{ "Pool" }</span>
-                    <select data-testid="static-ip-pool" onchange={choose(&pool)}>
-                        { for pools.iter().map(|(name, label)| html! {
-                            <option value={name.clone()} selected={*name == pool_value}>{ label }</option>
+                        { option(NEW.into(), "A new pod…".into(), target_value == NEW) }
+                    </>
+                }) }
+                { select_field("Pool", "static-ip-pool", &pool, html! {
+                    <>
+                        { for pools.iter().map(|(name, label)| {
+                            option(name.clone().into(), label.clone().into(), *name == pool_value)
                         }) }
-                        <option value={NEW} selected={pool_value == NEW}>{ "A new Manual pool…" }</option>
-                    </select>
-                </label>
+                        { option(NEW.into(), "A new Manual pool…".into(), pool_value == NEW) }
+                    </>
+                }) }
             </div>
             if target_value == NEW {
                 <div class="field-row">
-                    <label class="field">
-                        <span>{ "Name" }</span>
-                        <input type="text" data-testid="static-ip-name" value={(*new_name).clone()} oninput={set(&new_name)} />
-                    </label>
-                    <label class="field">
-                        <span>{ "Namespace" }</span>
-                        <input type="text" data-testid="static-ip-namespace" value={(*new_namespace).clone()} oninput={set(&new_namespace)} />
-                    </label>
-                    <label class="field">
-                        <span>{ "Node" }</span>
-                        <select data-testid="static-ip-node" onchange={choose(&node)}>
-                            { for nodes.iter().map(|n| html! {
-                                <option value={n.clone()} selected={*n == node_value}>{ n }</option>
-                            }) }
-                        </select>
-                    </label>
+                    { text_field("Name", Some("static-ip-name"), None, &new_name) }
+                    { text_field("Namespace", Some("static-ip-namespace"), None, &new_namespace) }
+                    { select_field("Node", "static-ip-node", &node, html! {
+                        { for nodes.iter().map(|n| option(n.clone().into(), n.clone().into(), *n == node_value)) }
+                    }) }
                 </div>
             }
             if pool_value == NEW {
                 <div class="field-row">
-                    <label class="field">
-                        <span>{ "New pool CIDR" }</span>
-                        <input type="text" data-testid="static-ip-pool-cidr" placeholder="10.250.0.0/28"
-                            value={(*manual_cidr).clone()} oninput={set(&manual_cidr)} />
-                    </label>
-                    <label class="field">
-                        <span>{ "Pool name (optional)" }</span>
-                        <input type="text" value={(*manual_name).clone()} oninput={set(&manual_name)} />
-                    </label>
+                    { text_field("New pool CIDR", Some("static-ip-pool-cidr"), Some("10.250.0.0/28"), &manual_cidr) }
+                    { text_field("Pool name (optional)", None, None, &manual_name) }
                 </div>
             }
             <button type="submit" class="primary" data-testid="generate-static-ip">{ "Generate" }</button>
-            if let Some(outcome) = &*outcome {
-                <GeneratedOutput outcome={outcome.clone()} planned_text={plan.text.clone()}
-                    stale={props.stale} file_name="static-ip.yaml" on_apply={props.on_apply.clone()} />
-            }
+            { output }
         </form>
     }
 }

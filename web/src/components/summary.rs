@@ -27,8 +27,8 @@ pub fn summary(props: &SummaryProps) -> Html {
         <div class="summary" data-testid="summary" data-errors={counts.errors.to_string()}
             data-warnings={counts.warnings.to_string()} data-infos={counts.infos.to_string()}>
             <p role="status" aria-live="polite">
-                <span class={super::class(&["count", "error", on(counts.errors > 0, "nonzero")])}>{ plural(counts.errors, "error") }</span>
-                <span class={super::class(&["count", "warning", on(counts.warnings > 0, "nonzero")])}>{ plural(counts.warnings, "warning") }</span>
+                { super::with_class(html! { <span>{ plural(counts.errors, "error") }</span> }, &["count", "error", on(counts.errors > 0, "nonzero")]) }
+                { super::with_class(html! { <span>{ plural(counts.warnings, "warning") }</span> }, &["count", "warning", on(counts.warnings > 0, "nonzero")]) }
                 <span class="count info">{ plural(counts.infos, "note") }</span>
                 <span class="muted">{ format!("{} · {} · {}", plural(sim.pods.len(), "pod"), plural(sim.blocks.len(), "block"), plural(sim.pools.len(), "pool")) }</span>
                 if props.plan.is_review() {

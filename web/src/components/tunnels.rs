@@ -5,12 +5,12 @@ use yew::prelude::*;
 use super::Palette;
 use crate::state::Plan;
 
-/// Drawn through `PlanView`, which redraws it only for a new plan.
+/// Drawn through `plan_view`, which redraws it only for a new plan.
 pub fn tunnels(plan: &Plan, palette: &Palette) -> Html {
     let tunnels = &plan.simulation.tunnels;
     html! {
         <section class="tunnels" aria-labelledby="tunnels-title">
-            <h2 id="tunnels-title" class="pane-title">{ format!("Tunnel addresses ({})", tunnels.len()) }</h2>
+            { super::pane_title("tunnels-title", "Tunnel addresses", Some(tunnels.len())) }
             if tunnels.is_empty() {
                 <p class="empty">{ "No tunnel addresses to show." }</p>
             } else {
@@ -19,7 +19,7 @@ pub fn tunnels(plan: &Plan, palette: &Palette) -> Html {
                     <tbody>
                         { for tunnels.iter().map(|t| html! {
                             <tr data-testid="tunnel" data-node={t.node.clone()} data-kind={t.kind.as_str()} data-ip={t.ip.to_string()}>
-                                <td><span class={super::class(&["node-chip", &palette.class(&t.node)])}>{ &t.node }</span></td>
+                                <td>{ super::with_class(html! { <span>{ &t.node }</span> }, &["node-chip", palette.class(&t.node)]) }</td>
                                 <td>{ t.kind.as_str() }</td>
                                 <td class="mono">{ t.ip.to_string() }</td>
                             </tr>
