@@ -452,6 +452,10 @@ impl Block {
 
     /// Ordinals in the free queue whose address is not reserved (`freeCount`, spec §3.1).
     pub fn free_count(&self, reservations: &ReservationSet) -> usize {
+        // Most clusters reserve nothing; this is asked of every block a request walks past.
+        if reservations.is_empty() {
+            return self.unallocated.len();
+        }
         if reservations.matches_whole_cidr(&self.cidr) {
             return 0;
         }

@@ -101,16 +101,20 @@ impl ReservationSet {
         if self.covering(cidr).is_some() {
             return true;
         }
-        let inside: Vec<IpNet> = self
-            .cidrs
+        // No reserved CIDR covers `cidr`, so every one that overlaps it lies inside it (aligned
+        // networks nest or are disjoint), and a reserved CIDR holding one of those lies inside it
+        // too: the outermost reserved CIDRs inside `cidr` are exactly those left when the nested
+        // ones inside it are dropped. Using them is what lets a request's walk over a node's many
+        // blocks check each block without allocating or sorting.
+        let mut inside = self
+            .outermost
             .iter()
             .filter(|reserved| net_covers(cidr, reserved))
-            .copied()
-            .collect();
-        let total = dedupe_cidrs(&inside).iter().fold(0u128, |sum, reserved| {
-            sum.saturating_add(net_size(reserved))
-        });
-        !inside.is_empty() && total == net_size(cidr)
+            .peekable();
+        inside.peek().is_some()
+            && inside.fold(0u128, |sum, reserved| {
+                sum.saturating_add(net_size(reserved))
+            }) == net_size(cidr)
     }
 
     /// A single reserved CIDR that covers all of `cidr`, if any (the largest one).
@@ -164,6 +168,49 @@ mod tests {
         for (cidr, expected) in cases {
             let net: IpNet = cidr.parse().unwrap_or_else(|_| unreachable!());
             assert_eq!(set.matches_whole_cidr(&net), expected, "{cidr}");
+        }
+    }
+
+    /// `matches_whole_cidr` counts the set's outermost CIDRs; it must agree with Calico's
+    /// definition, which dedupes the reserved CIDRs inside the block on every call.
+    #[test]
+    fn whole_cidr_agrees_with_deduping_the_cidrs_inside() {
+        let by_definition = |set: &ReservationSet, cidr: &IpNet| {
+            let inside: Vec<IpNet> = set
+                .cidrs()
+                .iter()
+                .filter(|reserved| net_covers(cidr, reserved))
+                .copied()
+                .collect();
+            let total = dedupe_cidrs(&inside)
+                .iter()
+                .fold(0u128, |sum, reserved| sum + net_size(reserved));
+            set.covering(cidr).is_some() || (!inside.is_empty() && total == net_size(cidr))
+        };
+        // Every network of 10.0.0.0/28 (31 of them), and sets of up to three, some nested.
+        let all: Vec<IpNet> = (0..=4u8)
+            .flat_map(|bits| {
+                let prefix = 28 + bits;
+                (0..1u32 << bits).map(move |i| {
+                    let addr = std::net::Ipv4Addr::from(0x0a00_0000 + (i << (4 - bits)));
+                    IpNet::new(addr.into(), prefix).unwrap_or_else(|_| unreachable!())
+                })
+            })
+            .collect();
+        for a in 0..all.len() {
+            for b in a..all.len() {
+                for c in b..all.len() {
+                    let set = ReservationSet::new([all[a], all[b], all[c]]);
+                    for cidr in &all {
+                        assert_eq!(
+                            set.matches_whole_cidr(cidr),
+                            by_definition(&set, cidr),
+                            "{cidr} in {:?}",
+                            set.cidrs()
+                        );
+                    }
+                }
+            }
         }
     }
 
