@@ -533,6 +533,21 @@ fn document(
 /// Where the time goes, how it was measured and what changed (kept with the generator so
 /// `make bench` rewrites the whole file).
 const NOTES: &str = "
+## The page's `simulate` of 10 k pods
+
+This row sits near the 3× line, and its ratio moves with both samples. The third round's 2.24×
+came with a native time of 18.7 ms; the fourth round's runs measured 12.2–12.4 ms, yet the CLI
+doing the same `simulate` end to end was only about 10 % faster after the fourth round than
+before it (20.2 ms against 18.0 ms, best of 15 alternating runs), so most of that swing is the
+native sample. The
+page's own time for this call ranged from 30 to 41 ms across the round's runs: V8 compiles the
+wasm in tiers, and five timed calls after one warm-up can land before the hot code is fully
+optimised (25 calls after three warm-ups gave 30–31 ms, 2.5×). Where the page's time goes (a
+Chromium CPU profile of 20 calls): 16 % in the allocator (talc, built with the site at
+`opt-level = \"z\"`), 12 % in the glue's string decoding and the browser's `JSON.parse` of the
+1.4 MB report, which the native side does not do, and 5 % escaping strings in serde_json. The
+`check` rows, which time the engine without the report's conversion, stay near 2× at every size.
+
 ## Where the time goes
 
 Instruction counts (valgrind `--tool=callgrind`, `cargo build --profile profiling`, which is
@@ -643,11 +658,36 @@ run).
 
 ## The site's size
 
-`make dist` (Trunk, `wasm-opt -Os`, then `scripts/shrink.mjs`; gzip -9): the wasm is 312.7 KB,
-the JS glue 3.7 KB, the service worker 0.5 KB and the CSS 4.1 KB: 321.0 KB in all against the
-300 KB target, so **not met** (gap 21 KB, 7 %). The site was 424.6 KB two rounds ago and 352.6 KB
-at the start of the last round, which took 33 KB off (each step its own commit, measured on
-the whole site):
+`make dist` (Trunk, `wasm-opt -Os`, then `scripts/shrink.mjs`; gzip -9): the wasm is 283.9 KB,
+the JS glue 3.7 KB, the service worker 0.5 KB and the CSS 4.1 KB: 292.2 KB in all against the
+300 KB target, so **met** (the last line of this file is this run's own measurement). The
+fourth round took it from 323.4 KB (each step its own commit, measured on the wasm alone with
+the release flags, gzip -9):
+
+- The planner's quoted values and a pool object's JSON are serialised straight to a string
+  (`serde_json::to_string`) instead of through `Value`'s `Display`, whose io::Write adapter kept
+  io::Error's boxed-string error, and with it `str`'s `Debug` and std's printable and grapheme
+  tables, in the site: −6.7 KB.
+- Ordered maps replaced where a simpler structure does the same job in the same order: a
+  block's sequence numbers indexed by ordinal, the pool store, block sizes, a host's affinity
+  records and the run's per-pool reports as sorted vectors, the blocks' CIDRs and the overlap
+  checks' pools as `SortedChunks` (bounded sorted chunks, so an insert stays logarithmic for
+  half a million blocks). Each `BTreeMap<K, V>` type costs 1–3 KB of insertion, rebalancing and
+  iteration code: −15.7 KB, with the 1 M-pod `check` faster, not slower.
+- The page: one hand-written component, `Part`, draws every view that keeps state or memoises
+  (the app and the generator forms are hooks it runs), so the site carries one copy of Yew's
+  lifecycle code instead of seven; computed classes without Yew's `Classes`; repeated form
+  fields, figures and legends drawn by one function each: −7.4 KB.
+- `wasm-opt --one-caller-inline-max-function-size=20`: a function with a single caller is
+  inlined into it only when small (any limit from 0 to 200 gives the same; from 400 up, or
+  unlimited as by default, 3 KB more): −3.0 KB.
+
+Tried in this round without keeping: std's own crates at opt-level `\"s\"` (−3.2 KB; not
+needed, so the page keeps their speed), `-Zfmt-debug=none` (±0: no `Debug` code was left
+after the first step), `--merge-similar-functions` (+0.5 KB), `-Oz` (+0.2 KB), rustc's
+`-Zinline-mir=no` (−0.7 KB once, ±0 on the final code).
+
+The third round (352.6 KB to 323.4 KB):
 
 - Share links compressed by the browser (`CompressionStream`/`DecompressionStream` with
   `deflate-raw`) instead of miniz_oxide, in the same `v1:`/`v2:` format (links written before
@@ -714,14 +754,9 @@ fields as one helper function each (+0.1 KB: LLVM already shares what it can). T
 machine): `simulate` 54.7 ms and `check` 26.7 ms (best), 2.0× and 1.5× native.
 
 Where the rest is: the core (parser, model, validation, allocator, simulation, review,
-generators) is about 150 KB of the gzipped total; the capacity form, with the generator code
-only it uses, about 10 KB; std's own crates kept at opt-level 3 for the page's speed about 7 KB;
-Go's `math/rand` seed table (`core/src/gorand`, for the allocator's block rotation: 4.8 KB of
-random data, as large gzipped); str's `Debug` with std's printable and grapheme tables (about
-3 KB), which a `Box<dyn Error>` made from a `String` keeps reachable even though the planner's
-messages no longer use it; serde_json's float parsing for annotation and CNI JSON (2.5 KB).
-Reaching 300 KB needs leaner core code or fewer page features; a second wasm loaded on first use
-would only move bytes.
+generators) is the larger half of the gzipped wasm; Yew and the page's views about a quarter;
+Go's `math/rand` seed table (`core/src/gorand`, for the allocator's block rotation) is 4.8 KB of
+random data, as large gzipped; serde_json's float parsing for annotation and CNI JSON 2.5 KB.
 
 What is left: the planner replays Calico's AutoAssign for every pod (the host's affinity
 records, the candidate pools, the affine blocks in datastore order, the block's free queue, the
