@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod model;
 pub mod net;
+mod net_index;
 pub mod report;
 pub mod review;
 pub mod selector;

@@ -1,5 +1,9 @@
-//! An ordered set with a fraction of the code of `BTreeSet`, for what must be kept in order
-//! (block CIDRs for Calico's walks, pool networks for overlap checks).
+//! Ordered collections with a fraction of the code of `BTreeMap`/`BTreeSet`: an ordered set of
+//! sorted chunks, for what grows with the input and must be kept in order (block CIDRs for
+//! Calico's walks, pool networks for overlap checks), and a sorted vector's entry, for a
+//! handful of keys.
+
+use std::ops::{Bound, RangeBounds};
 
 /// The most values a chunk holds before it is split in two.
 const MAX_CHUNK_LEN: usize = 512;
@@ -70,15 +74,51 @@ impl<T: Ord> SortedChunks<T> {
         self.chunks.iter().flatten()
     }
 
-    /// The values from `start` on (those not before it), in order.
-    pub fn starting_at<'a>(&'a self, start: &T) -> impl Iterator<Item = &'a T> + 'a {
-        let index = self.chunk_of(start);
-        let chunks = self.chunks.get(index..).unwrap_or_default();
-        let skip = chunks
-            .first()
-            .map_or(0, |chunk| chunk.partition_point(|value| value < start));
-        chunks.iter().flatten().skip(skip)
+    /// The values within `bounds`, in order, as `BTreeSet::range` gives them.
+    pub fn range(&self, bounds: impl RangeBounds<T>) -> impl Iterator<Item = &T> + '_
+    where
+        T: Clone,
+    {
+        let (start, end) = (bounds.start_bound().cloned(), bounds.end_bound().cloned());
+        // The chunk where the range starts, and how many of its values come before the start.
+        let (first, skip) = match &start {
+            Bound::Included(value) | Bound::Excluded(value) => {
+                let excluded = matches!(start, Bound::Excluded(_));
+                let first = self.chunk_of(value);
+                let skip = self.chunks.get(first).map_or(0, |chunk| {
+                    chunk.partition_point(|v| v < value || (excluded && v == value))
+                });
+                (first, skip)
+            }
+            Bound::Unbounded => (0, 0),
+        };
+        let within_end = move |value: &&T| match &end {
+            Bound::Included(last) => *value <= last,
+            Bound::Excluded(end) => *value < end,
+            Bound::Unbounded => true,
+        };
+        self.chunks
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .flatten()
+            .skip(skip)
+            .take_while(within_end)
     }
+}
+
+/// The value under `key` in `entries`, a vector sorted by key, added as the default when
+/// missing. For a handful of keys listed in key order (the run's reports by pool, the block
+/// sizes) a sorted vector does what an ordered map would, with far less code in the site.
+pub(crate) fn sorted_entry<K: Ord, V: Default>(entries: &mut Vec<(K, V)>, key: K) -> &mut V {
+    let at = match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
+        Ok(at) => at,
+        Err(at) => {
+            entries.insert(at, (key, V::default()));
+            at
+        }
+    };
+    &mut entries[at].1
 }
 
 #[cfg(test)]
@@ -109,9 +149,16 @@ mod tests {
         assert!(set.chunks.iter().all(|chunk| !chunk.is_empty()));
         assert!(set.iter().eq(expected.iter()));
         for start in [0, 1, 600, count - 1, count + 5] {
-            assert!(set
-                .starting_at(&net(start))
-                .eq(expected.range(net(start)..)));
+            for end in [0, 2, 600, 601, count, count + 9] {
+                let (start, end) = (net(start), net(end));
+                assert!(set.range(start..).eq(expected.range(start..)));
+                if start <= end {
+                    assert!(set.range(start..=end).eq(expected.range(start..=end)));
+                    assert!(set.range(start..end).eq(expected.range(start..end)));
+                }
+            }
+            let excluded = (Bound::Excluded(net(start)), Bound::Unbounded);
+            assert!(set.range(excluded).eq(expected.range(excluded)));
         }
     }
 }

@@ -129,12 +129,8 @@ impl PoolWalk {
                 && addr_to_u128(cidr.network()) >= self.base
                 && cidr.network() == cidr.addr()
         };
-        let tail = blocks
-            .starting_at(&start_low)
-            .take_while(|b| **b <= last_high);
-        let head = blocks
-            .starting_at(&first_low)
-            .take_while(|b| **b < start_low);
+        let tail = blocks.range(start_low..=last_high);
+        let head = blocks.range(first_low..start_low);
         tail.chain(head).filter(wanted).copied().collect()
     }
 }

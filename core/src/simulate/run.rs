@@ -19,8 +19,9 @@ use crate::manifest::Document;
 use crate::model::annotations::{self, AnnotationProblem, PodIpamAnnotations};
 use crate::model::{CniSettings, Model, Namespace, Origin, Replicas, Spanned};
 use crate::net::{AllowedUse, Family};
+use crate::net_index::NetIndex;
 use crate::selector::Labels;
-use crate::sorted_chunks::SortedChunks;
+use crate::sorted_chunks::sorted_entry;
 use crate::yaml::Pos;
 
 /// The run's lookup tables hash short keys millions of times and are never iterated, so
@@ -1515,52 +1516,17 @@ fn clip(r: &IpNet, block: &IpNet) -> Option<IpNet> {
     }
 }
 
-/// The value under `key` in `entries`, a vector sorted by key, added as the default when
-/// missing. The run's reports group by a handful of keys (pools) and list them in key order: a
-/// sorted vector does that with far less code in the site than an ordered map.
-fn sorted_entry<K: Ord, V: Default>(entries: &mut Vec<(K, V)>, key: K) -> &mut V {
-    let at = match entries.binary_search_by(|(k, _)| k.cmp(&key)) {
-        Ok(at) => at,
-        Err(at) => {
-            entries.insert(at, (key, V::default()));
-            at
-        }
-    };
-    &mut entries[at].1
-}
-
 /// kube-controllers (v3.32+, spec §1.1.4) marks a pool that overlaps an older one `CIDROverlap`
 /// (`Allocatable=False`); the input's order stands for age, and disabled pools block nothing.
 /// Without this, overlapping pools with different block sizes carve overlapping blocks and hand
-/// one address out twice. Aligned networks nest or are disjoint, so a pool overlaps a kept one
-/// when a kept one contains its base at some shorter prefix, or lies in its range.
+/// one address out twice.
 fn mark_overlapping(pools: &mut [ipam::Pool]) {
-    let key = |net: &IpNet| match net {
-        IpNet::V4(v4) => (32u8, u128::from(u32::from(v4.network())), v4.prefix_len()),
-        IpNet::V6(v6) => (128u8, u128::from(v6.network()), v6.prefix_len()),
-    };
-    // Each kept pool's key with its index; the same set type as the validator's overlap check,
-    // so the site carries its code once.
-    let mut kept: SortedChunks<((u8, u128, u8), usize)> = SortedChunks::default();
+    let mut kept = NetIndex::default();
     for (index, pool) in pools.iter_mut().enumerate().filter(|(_, p)| !p.disabled) {
-        let (width, base, prefix) = key(&pool.cidr);
-        let (_, last, _) = key(&IpNet::from(pool.cidr.broadcast()));
-        let covered = (0..=prefix)
-            .filter_map(|p| IpNet::new(pool.cidr.network(), p).ok())
-            .map(|net| key(&net.trunc()))
-            .any(|wanted| {
-                kept.starting_at(&(wanted, 0))
-                    .next()
-                    .is_some_and(|(k, _)| *k == wanted)
-            });
-        let covers = kept
-            .starting_at(&((width, base, 0), 0))
-            .next()
-            .is_some_and(|(k, _)| *k <= (width, last, u8::MAX));
-        if covered || covers {
+        if kept.overlapping(&pool.cidr).next().is_some() {
             pool.allocatable = false;
         } else {
-            kept.insert(((width, base, prefix), index));
+            kept.insert(&pool.cidr, index);
         }
     }
 }

@@ -5,7 +5,7 @@ use ipnet::IpNet;
 
 use crate::diagnostic::Severity;
 use crate::model::{IpPool, Model, Origin, Spanned, OS_LABEL};
-use crate::sorted_chunks::SortedChunks;
+use crate::net_index::NetIndex;
 
 use super::{CalicoError, Finding, Layer};
 
@@ -33,60 +33,18 @@ fn overlap(a: &IpNet, b: &IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
-/// A network as (address width, base address, prefix length): ordered by base within a family.
-type NetKey = (u8, u128, u8);
-
-fn net_key(net: &IpNet) -> NetKey {
-    match net {
-        IpNet::V4(v4) => (32, u128::from(u32::from(v4.network())), v4.prefix_len()),
-        IpNet::V6(v6) => (128, u128::from(v6.network()), v6.prefix_len()),
-    }
-}
-
-/// `base` with its last `width - prefix` bits cleared (or set, for the last address).
-fn truncate(width: u8, base: u128, prefix: u8, set_host_bits: bool) -> u128 {
-    let host_bits = u32::from(width.saturating_sub(prefix));
-    let host_mask = if host_bits >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << host_bits) - 1
-    };
-    if set_host_bits {
-        base | host_mask
-    } else {
-        base & !host_mask
-    }
-}
-
 /// Reports every pool that overlaps a pool written before it (P6: calicoctl refuses to create
-/// it). Pools are indexed by base address, so each pool costs one lookup per possible prefix
-/// length (for the pools that contain it) and one range scan (for the pools it contains), not a
-/// comparison with every earlier pool.
+/// it), found through a `NetIndex` rather than a comparison with every earlier pool.
 fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
-    // The pools seen so far as (key, index), in order of key and, within a key, of index: what
-    // an ordered map of key to indices would hold.
-    let mut seen: SortedChunks<(NetKey, usize)> = SortedChunks::default();
+    let mut seen = NetIndex::default();
     for (index, pool) in model.pools.iter().enumerate() {
         let Some((net, cidr)) = pool_net(pool) else {
             continue;
         };
-        let key = net_key(&net);
-        let (width, base, prefix) = key;
-        let other_name =
-            |&(_, i): &(NetKey, usize)| model.pools.get(i).filter(|o| o.name() != pool.name());
-        let containing = (0..=prefix).find_map(|p| {
-            let key = (width, truncate(width, base, p, false), p);
-            seen.starting_at(&(key, 0))
-                .take_while(|(seen_key, _)| *seen_key == key)
-                .find_map(other_name)
-        });
-        let last = truncate(width, base, prefix, true);
-        let contained = || {
-            seen.starting_at(&((width, base, 0), 0))
-                .take_while(|(seen_key, _)| *seen_key <= (width, last, u8::MAX))
-                .find_map(other_name)
-        };
-        if let Some(other) = containing.or_else(contained) {
+        let other = seen
+            .overlapping(&net)
+            .find_map(|i| model.pools.get(i).filter(|o| o.name() != pool.name()));
+        if let Some(other) = other {
             if let Some((other_net, _)) = pool_net(other) {
                 out.push((
                     &pool.origin,
@@ -94,7 +52,7 @@ fn overlaps<'m>(model: &'m Model, out: &mut Vec<(&'m Origin, Finding)>) {
                 ));
             }
         }
-        seen.insert((key, index));
+        seen.insert(&net, index);
     }
 }
 

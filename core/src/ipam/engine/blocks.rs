@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::ipam::addr::masked_net;
 use crate::ipam::block::Block;
 use crate::net::Family;
-use crate::sorted_chunks::SortedChunks;
+use crate::sorted_chunks::{sorted_entry, SortedChunks};
 
 /// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
 /// tens of millions, and an ordered map's comparisons grew with the number of blocks), and
@@ -40,11 +40,7 @@ impl BlockStore {
     /// Adds `block` under `cidr`, returning the block it replaces.
     pub fn insert(&mut self, cidr: IpNet, block: Block) -> Option<Block> {
         if self.in_order.insert(cidr) {
-            let size = size_of(&cidr);
-            match self.sizes.binary_search_by_key(&size, |&(size, _)| size) {
-                Ok(at) => self.sizes[at].1 += 1,
-                Err(at) => self.sizes.insert(at, (size, 1)),
-            }
+            *sorted_entry(&mut self.sizes, size_of(&cidr)) += 1;
         }
         self.by_cidr.insert(cidr, block)
     }
@@ -123,8 +119,8 @@ mod tests {
         assert!(store.remove(&net("10.0.0.64/26")).is_none());
         let in_order: Vec<IpNet> = store.values().map(Block::cidr).collect();
         assert_eq!(in_order, [net("10.0.0.0/26"), net("10.0.1.0/26")]);
-        let ranged: Vec<&IpNet> = store.cidrs().starting_at(&net("10.0.0.1/32")).collect();
-        assert_eq!(ranged, [&net("10.0.1.0/26")]);
+        let ranged: Vec<&IpNet> = store.cidrs().range(..net("10.0.1.0/26")).collect();
+        assert_eq!(ranged, [&net("10.0.0.0/26")]);
         assert!(store.contains_key(&net("10.0.1.0/26")));
         assert_eq!(store.values_mut_unordered().count(), 2);
     }
