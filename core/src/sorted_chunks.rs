@@ -3,6 +3,7 @@
 //! Calico's walks, pool networks for overlap checks), and a sorted vector's entry, for a
 //! handful of keys.
 
+use std::cmp::Ordering;
 use std::ops::{Bound, RangeBounds};
 
 /// The most values a chunk holds before it is split in two.
@@ -67,6 +68,55 @@ impl<T: Ord> SortedChunks<T> {
             self.chunks.remove(index);
         }
         true
+    }
+
+    /// The value that `cmp` finds equal to the key it looks for; `cmp` tells how a value
+    /// orders against that key, consistently with the values' order (as for
+    /// `slice::binary_search_by`).
+    pub fn get_mut_by(&mut self, cmp: impl Fn(&T) -> Ordering) -> Option<&mut T> {
+        let (index, at) = self.position_by(cmp)?;
+        self.chunks.get_mut(index)?.get_mut(at)
+    }
+
+    /// Removes the value that `cmp` finds equal to its key (see [`SortedChunks::get_mut_by`]).
+    pub fn remove_by(&mut self, cmp: impl Fn(&T) -> Ordering) -> Option<T> {
+        let (index, at) = self.position_by(cmp)?;
+        let chunk = &mut self.chunks[index];
+        let value = chunk.remove(at);
+        if chunk.is_empty() {
+            self.chunks.remove(index);
+        }
+        Some(value)
+    }
+
+    fn position_by(&self, cmp: impl Fn(&T) -> Ordering) -> Option<(usize, usize)> {
+        let index = self
+            .chunks
+            .partition_point(|chunk| chunk.last().is_some_and(|last| cmp(last).is_lt()));
+        let at = self.chunks.get(index)?.binary_search_by(&cmp).ok()?;
+        Some((index, at))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Removes the `n`-th value (from 0) in order. The chunks are counted from the first, so
+    /// this is for positions near the front.
+    pub fn remove_nth(&mut self, mut n: usize) -> Option<T> {
+        let index = self.chunks.iter().position(|chunk| {
+            let here = n < chunk.len();
+            if !here {
+                n -= chunk.len();
+            }
+            here
+        })?;
+        let chunk = &mut self.chunks[index];
+        let value = chunk.remove(n);
+        if chunk.is_empty() {
+            self.chunks.remove(index);
+        }
+        Some(value)
     }
 
     /// Every value, in order.

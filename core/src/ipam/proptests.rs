@@ -147,6 +147,18 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Mostly `AutoAssign`, so that one host's requests follow each other with nothing freed in
+/// between, as the pods of a plan do.
+fn assign_heavy_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        12 => (0usize..3, 0usize..=2, 0usize..=1, 0usize..4)
+            .prop_map(|(host, num4, num6, handle)| Op::AutoAssign {
+                host, num4, num6, handle, use_: 0, only_pool: None, windows: false,
+            }),
+        1 => op(),
+    ]
+}
+
 /// The pool of slot `index`: IPv4 pools are /27../29 at 10.<index>.0.0, IPv6 pools
 /// /123../125 at fd00:<index>::, so no two pools overlap. Blocks are 1 to 8 addresses, so a
 /// pool holds 1 to 32 blocks and fills up within a few dozen requests.
@@ -566,4 +578,40 @@ proptest! {
             check_invariants(&ipam, &held)?;
         }
     }
+
+    /// The host walks (engine/host_walks.rs) are a cache: with them, every operation must give
+    /// what walking every block afresh gives, down to the blocks' contents and the write count.
+    #[test]
+    fn host_walks_change_nothing_calico_would_see(
+        plan in cluster_plan(),
+        ops in prop_oneof![
+            prop::collection::vec(op(), 1..120),
+            prop::collection::vec(assign_heavy_op(), 1..200),
+        ],
+    ) {
+        let mut walked = build(&plan);
+        let mut plain = build(&plan).without_host_walks();
+        let (mut walked_held, mut plain_held) = (Held::new(), Held::new());
+        for op in &ops {
+            apply(&mut walked, &mut walked_held, op)?;
+            apply(&mut plain, &mut plain_held, op)?;
+            prop_assert_eq!(&walked_held, &plain_held, "after {:?}", op);
+            prop_assert_eq!(observe(&walked), observe(&plain), "after {:?}", op);
+        }
+    }
+}
+
+/// Everything about the state that an operation can reveal, as text.
+fn observe(ipam: &Ipam) -> String {
+    let mut handles: Vec<String> = ipam
+        .handles()
+        .map(|(handle, blocks)| format!("{handle}: {blocks:?}"))
+        .collect();
+    handles.sort();
+    format!(
+        "{:?}\n{:?}\n{handles:?}\nwrites {}",
+        ipam.list_blocks(None),
+        ipam.list_affinities(None, None, None),
+        ipam.writes()
+    )
 }

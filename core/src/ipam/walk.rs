@@ -30,6 +30,17 @@ impl RotationStarts {
     }
 }
 
+/// What a walk makes of a block that is not wholly reserved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The walk ends with this block.
+    Take,
+    /// Passed over this time, but it may be taken later without anything being freed.
+    Pass,
+    /// Passed over, and stays so until an address is freed or the blocks' owners change.
+    Dead,
+}
+
 /// A pool's block index space and the rotation start for one host.
 pub struct PoolWalk {
     family: Family,
@@ -81,31 +92,45 @@ impl PoolWalk {
             .unwrap_or(0)
     }
 
-    /// The first block in rotation order that is not wholly reserved and for which `accept`
-    /// returns true. Blocks inside one covering reservation are skipped in a single step.
-    pub fn find(
+    /// The first block in rotation order, from `from` steps past the start, that is not wholly
+    /// reserved and that `judge` takes; blocks inside one covering reservation are skipped in a
+    /// single step. Also returns how far the walk got through blocks that are reserved or that
+    /// `judge` called [`Verdict::Dead`] without a break: a later walk may start there while
+    /// nothing has made such a block usable again.
+    pub fn find_from(
         &self,
         reservations: &ReservationSet,
-        mut accept: impl FnMut(&IpNet) -> bool,
-    ) -> Option<IpNet> {
-        let mut offset: u128 = 0;
-        loop {
+        from: u128,
+        mut judge: impl FnMut(&IpNet) -> Verdict,
+    ) -> (Option<IpNet>, u128) {
+        let mut offset = from;
+        let mut dead_until = from;
+        while offset <= self.last_index {
             let index = self.start.wrapping_add(offset) & self.last_index;
-            let cidr = self.block_at(index)?;
-            let step = match reservations.covering(&cidr) {
+            let Some(cidr) = self.block_at(index) else {
+                break;
+            };
+            let (step, dead) = match reservations.covering(&cidr) {
                 Some(cover) => {
                     let cover_last = self.index_of_addr(net_last(&cover)).min(self.last_index);
-                    cover_last.saturating_sub(index).saturating_add(1)
+                    (cover_last.saturating_sub(index).saturating_add(1), true)
                 }
-                None if reservations.matches_whole_cidr(&cidr) => 1,
-                None if accept(&cidr) => return Some(cidr),
-                None => 1,
+                None if reservations.matches_whole_cidr(&cidr) => (1, true),
+                None => match judge(&cidr) {
+                    Verdict::Take => return (Some(cidr), dead_until),
+                    Verdict::Pass => (1, false),
+                    Verdict::Dead => (1, true),
+                },
             };
-            offset = offset.checked_add(step)?;
-            if offset > self.last_index {
-                return None;
+            let Some(next) = offset.checked_add(step) else {
+                break;
+            };
+            if dead && dead_until == offset {
+                dead_until = next;
             }
+            offset = next;
         }
+        (None, dead_until)
     }
 
     /// The existing blocks of this pool (exact block size), in rotation order.

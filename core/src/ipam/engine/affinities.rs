@@ -1,52 +1,80 @@
 //! The block-affinity records of the state, grouped by host.
 
+use std::cmp::Ordering;
+
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
 use super::affinity_key;
 use crate::ipam::types::BlockAffinity;
+use crate::sorted_chunks::SortedChunks;
 
 /// The affinity records, keyed by their datastore name `<host>-<cidr dashed>`. Every request
-/// reads one host's records, so they are grouped by host in a hash map, each host's sorted by
-/// name (a host has a few); the whole set in datastore order, which only listings want, is
-/// sorted on demand. This does what an ordered map of every record did, with less code in the
-/// site, and a request's look-up hashes the host instead of comparing names down a tree.
+/// reads one host's records, so they are grouped by host in a hash map, each host's in name
+/// order; the whole set in datastore order, which only listings want, is sorted on demand. A
+/// request's look-up hashes the host instead of comparing names down a tree. A host's records
+/// are sorted chunks rather than one sorted vector: a node given a hundred thousand small
+/// blocks would otherwise move half its records on every claim.
 #[derive(Clone, Debug, Default)]
 pub(super) struct AffinityRecords {
-    by_host: FxHashMap<String, Vec<(String, BlockAffinity)>>,
+    by_host: FxHashMap<String, SortedChunks<Named>>,
+}
+
+/// A record under its datastore name, ordered by the name alone.
+#[derive(Clone, Debug)]
+struct Named {
+    name: String,
+    record: BlockAffinity,
+}
+
+impl PartialEq for Named {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Named {}
+
+impl PartialOrd for Named {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Named {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.name.cmp(&other.name)
+    }
 }
 
 impl AffinityRecords {
-    /// The host's records with their names, in datastore order.
-    pub fn of_host(&self, host: &str) -> &[(String, BlockAffinity)] {
-        self.by_host.get(host).map_or(&[], Vec::as_slice)
+    /// The host's records, in datastore order.
+    pub fn of_host(&self, host: &str) -> impl Iterator<Item = &BlockAffinity> + '_ {
+        self.by_host
+            .get(host)
+            .into_iter()
+            .flat_map(|records| records.iter().map(|named| &named.record))
     }
 
-    /// Stores `record` under its name, replacing the record of that name; returns it.
-    pub fn insert(&mut self, record: BlockAffinity) -> &mut BlockAffinity {
+    /// Stores `record` under its name, replacing the record of that name.
+    pub fn insert(&mut self, record: BlockAffinity) {
         let name = affinity_key(&record.host, &record.cidr);
         let records = self.by_host.entry(record.host.clone()).or_default();
-        let at = match records.binary_search_by(|(other, _)| other.as_str().cmp(&name)) {
-            Ok(at) => {
-                records[at].1 = record;
-                at
+        match records.get_mut_by(|other| other.name.as_str().cmp(&name)) {
+            Some(named) => named.record = record,
+            None => {
+                records.insert(Named { name, record });
             }
-            Err(at) => {
-                records.insert(at, (name, record));
-                at
-            }
-        };
-        &mut records[at].1
+        }
     }
 
     /// The record of `host` for the block `cidr`.
     pub fn get_mut(&mut self, host: &str, cidr: &IpNet) -> Option<&mut BlockAffinity> {
         let name = affinity_key(host, cidr);
         let records = self.by_host.get_mut(host)?;
-        let at = records
-            .binary_search_by(|(other, _)| other.as_str().cmp(&name))
-            .ok()?;
-        records.get_mut(at).map(|(_, record)| record)
+        records
+            .get_mut_by(|other| other.name.as_str().cmp(&name))
+            .map(|named| &mut named.record)
     }
 
     /// Removes the record of `host` for the block `cidr`, if there is one.
@@ -55,9 +83,7 @@ impl AffinityRecords {
         let Some(records) = self.by_host.get_mut(host) else {
             return;
         };
-        if let Ok(at) = records.binary_search_by(|(other, _)| other.as_str().cmp(&name)) {
-            records.remove(at);
-        }
+        records.remove_by(|other| other.name.as_str().cmp(&name));
         if records.is_empty() {
             self.by_host.remove(host);
         }
@@ -67,14 +93,14 @@ impl AffinityRecords {
     pub fn unordered(&self) -> impl Iterator<Item = &BlockAffinity> + '_ {
         self.by_host
             .values()
-            .flat_map(|records| records.iter().map(|(_, record)| record))
+            .flat_map(|records| records.iter().map(|named| &named.record))
     }
 
     /// Every record, in datastore order (by name).
     pub fn in_order(&self) -> Vec<&BlockAffinity> {
-        let mut named: Vec<&(String, BlockAffinity)> = self.by_host.values().flatten().collect();
+        let mut named: Vec<&Named> = self.by_host.values().flat_map(|r| r.iter()).collect();
         // Keyed by a copy of the name: the sort is then the one the block listing already has.
-        named.sort_by_cached_key(|(name, _)| name.clone());
-        named.into_iter().map(|(_, record)| record).collect()
+        named.sort_by_cached_key(|named| named.name.clone());
+        named.into_iter().map(|named| &named.record).collect()
     }
 }

@@ -10,7 +10,7 @@ impl Ipam {
         cidr: &IpNet,
         host: &str,
     ) -> Result<(Vec<IpNet>, Vec<IpNet>), IpamError> {
-        self.writes += 1;
+        self.reshape();
         let cidr = cidr.trunc();
         let pool = self
             .pools
@@ -64,8 +64,10 @@ impl Ipam {
         host: &str,
         require_empty: bool,
     ) -> Result<(), IpamError> {
+        // A refused release changes nothing, so only the others are reshapes.
         self.writes += 1;
         let Some(block) = self.blocks.get_mut(cidr) else {
+            self.reshapes += 1;
             self.affinities.remove(host, cidr);
             return Err(IpamError::does_not_exist(
                 format!("BlockKey(cidr={cidr})"),
@@ -96,6 +98,7 @@ impl Ipam {
             block.affinity = None;
             block.affinity_claim_time = None;
         }
+        self.reshapes += 1;
         self.affinities.remove(host, cidr);
         Ok(())
     }
@@ -109,7 +112,7 @@ impl Ipam {
         host: &str,
         require_empty: bool,
     ) -> Result<(), IpamError> {
-        self.writes += 1;
+        self.reshape();
         let cidr = cidr.trunc();
         let pool = self
             .enabled_pool_for_ip(&cidr.network())
@@ -153,7 +156,7 @@ impl Ipam {
         cidr: &IpNet,
         require_empty: bool,
     ) -> Result<(), IpamError> {
-        self.writes += 1;
+        self.reshape();
         let owner = self
             .blocks
             .get(cidr)
@@ -173,7 +176,7 @@ impl Ipam {
         host: &str,
         require_empty: bool,
     ) -> Result<(), IpamError> {
-        self.writes += 1;
+        self.reshape();
         let cidrs: Vec<IpNet> = self
             .list_affinities(Some(host), None, None)
             .into_iter()
@@ -193,7 +196,7 @@ impl Ipam {
     /// `ReleasePoolAffinities`: strips every affinity inside `cidr`; empty blocks are deleted,
     /// others keep their allocations unaffine.
     pub fn release_pool_affinities(&mut self, cidr: &IpNet) -> Result<(), IpamError> {
-        self.writes += 1;
+        self.reshape();
         let cidr = cidr.trunc();
         // Each record and block is handled on its own, so their order does not matter.
         let records: Vec<(String, IpNet)> = self
@@ -228,7 +231,7 @@ impl Ipam {
 
     /// `RemoveIPAMHost`: releases all the host's affinities (non-empty blocks become unaffine).
     pub fn remove_ipam_host(&mut self, host: &str) -> Result<(), IpamError> {
-        self.writes += 1;
+        self.reshape();
         self.release_host_affinities(host, false)
     }
 }

@@ -2,7 +2,7 @@
 //! and borrowing.
 
 use super::*;
-use crate::ipam::walk::PoolWalk;
+use crate::ipam::walk::{PoolWalk, Verdict};
 
 impl Ipam {
     /// `AutoAssign` (spec §3.3): IPv4 first, then IPv6; an IPv4 error stops before IPv6. The
@@ -85,6 +85,7 @@ impl Ipam {
             reserved,
             intended_use,
             args.namespace.as_deref(),
+            true,
         ) {
             Ok(found) => found,
             Err(error) => return (None, Err(error)),
@@ -149,15 +150,14 @@ impl Ipam {
         assignments: &mut IpamAssignments,
     ) -> Result<(), IpamError> {
         let host = args.hostname.as_str();
-        let mut owned = host_blocks.affine.len();
+        let mut owned = host_blocks.affine.count();
         let cap = effective_block_cap(args.max_blocks_per_host, self.config.max_blocks_per_host);
         let cap = usize::try_from(cap).unwrap_or(usize::MAX);
         let mut state = AssignState {
             host,
             kind: affinity_type_for(args.intended_use),
             pools: &host_blocks.pools,
-            remaining_affine: host_blocks.affine.iter().copied().collect(),
-            unconfirmed: &host_blocks.unconfirmed,
+            affine: AffineCursor::of(&host_blocks.affine),
             reserved_attr: reserved,
             allow_new_claim: true,
         };
@@ -211,7 +211,7 @@ impl Ipam {
             .blocks
             .get_mut(cidr)
             .ok_or_else(|| IpamError::other(format!("block {cidr} does not exist")))?;
-        block.garbage_collect(now, cooldown);
+        self.reshapes += u64::from(block.garbage_collect(now, cooldown));
         let ips = block.auto_assign(
             num,
             args.handle.as_ref(),
@@ -234,27 +234,18 @@ impl Ipam {
         state: &mut AssignState<'_>,
         min_free: usize,
     ) -> Result<(IpNet, bool), ClaimFailure> {
-        while let Some(cidr) = state.remaining_affine.pop_front() {
-            if self.reservations.matches_whole_cidr(&cidr) {
-                continue;
+        while let Some(cidr) = self.next_affine_block(state) {
+            let verdict = self.judge_affine_block(state, cidr, min_free);
+            if let AffineCursor::Walked { kept } = &mut state.affine {
+                if verdict == Verdict::Dead {
+                    if let Some(walk) = self.host_walks.get_mut(state.host) {
+                        walk.live.remove_nth(*kept);
+                    }
+                } else {
+                    *kept += 1;
+                }
             }
-            if !self.blocks.contains_key(&cidr)
-                && self
-                    .claim_block(cidr, state.kind, state.host, state.reserved_attr)
-                    .is_err()
-            {
-                continue;
-            }
-            if state.unconfirmed.contains(&cidr) {
-                self.confirm_affinity(state.host, &cidr);
-            }
-            // Loading the block collects expired cooldowns before its free space is judged.
-            let _ = self.load_block(&cidr);
-            let free = self
-                .blocks
-                .get(&cidr)
-                .map_or(0, |b| b.free_count(&self.reservations));
-            if free >= min_free {
+            if verdict == Verdict::Take {
                 return Ok((cidr, false));
             }
         }
@@ -266,8 +257,9 @@ impl Ipam {
                 "failed to find or claim a block",
             )));
         }
+        let walked = matches!(state.affine, AffineCursor::Walked { .. });
         let cidr = self
-            .find_usable_block(state.pools, state.kind, state.host)
+            .find_usable_block(state.pools, state.kind, state.host, walked)
             .ok_or(ClaimFailure::NoFreeBlocks)?;
         if self.blocks.contains_key(&cidr) {
             // The block is already ours (its affinity record may be missing): claiming it again
@@ -289,37 +281,112 @@ impl Ipam {
         Ok((cidr, true))
     }
 
+    /// The request's next affine block, not yet visited.
+    fn next_affine_block(&self, state: &mut AssignState<'_>) -> Option<IpNet> {
+        match &mut state.affine {
+            AffineCursor::Listed { remaining, .. } => remaining.pop_front(),
+            AffineCursor::Walked { kept } => {
+                let walk = self.host_walks.get(state.host)?;
+                walk.live.iter().nth(*kept).map(|&(_, cidr)| cidr)
+            }
+        }
+    }
+
+    /// Whether the request takes this affine block. A wholly reserved block, or one with too
+    /// little room, is passed over for good: only a reshape can change that. A block whose
+    /// record outlived it is claimed again first.
+    fn judge_affine_block(
+        &mut self,
+        state: &AssignState<'_>,
+        cidr: IpNet,
+        min_free: usize,
+    ) -> Verdict {
+        if self.reservations.matches_whole_cidr(&cidr) {
+            return Verdict::Dead;
+        }
+        if !self.blocks.contains_key(&cidr)
+            && self
+                .claim_block(cidr, state.kind, state.host, state.reserved_attr)
+                .is_err()
+        {
+            return Verdict::Pass;
+        }
+        let unconfirmed = match &state.affine {
+            AffineCursor::Listed { unconfirmed, .. } => unconfirmed.contains(&cidr),
+            AffineCursor::Walked { .. } => self
+                .host_walks
+                .get(state.host)
+                .is_some_and(|walk| walk.unconfirmed.contains(&cidr)),
+        };
+        if unconfirmed {
+            self.confirm_affinity(state.host, &cidr);
+        }
+        // Loading the block collects expired cooldowns before its free space is judged.
+        let _ = self.load_block(&cidr);
+        let free = self
+            .blocks
+            .get(&cidr)
+            .map_or(0, |b| b.free_count(&self.reservations));
+        if free >= min_free {
+            Verdict::Take
+        } else {
+            Verdict::Dead
+        }
+    }
+
     fn confirm_affinity(&mut self, host: &str, cidr: &IpNet) {
         self.writes += 1;
         if let Some(record) = self.affinities.get_mut(host, cidr) {
             record.state = AffinityState::Confirmed;
         }
+        if let Some(walk) = self.host_walks.get_mut(host) {
+            walk.unconfirmed.retain(|c| c != cidr);
+        }
     }
 
     /// `findUsableBlock` (spec §3.4): the first unclaimed block CIDR in pool order and rotation
-    /// order; failing that, an empty block of another host claimed at least a minute ago.
-    fn find_usable_block(&mut self, pools: &[usize], kind: &str, host: &str) -> Option<IpNet> {
+    /// order; failing that, an empty block of another host claimed at least a minute ago. With
+    /// `walked`, each pool's walk starts past the blocks the host's earlier walks found unusable
+    /// for good.
+    fn find_usable_block(
+        &mut self,
+        pools: &[usize],
+        kind: &str,
+        host: &str,
+        walked: bool,
+    ) -> Option<IpNet> {
         // Calico reads every block (collecting expired cooldowns) before judging them.
         self.collect_expired_cooldowns();
         let mine = owner_affinity(kind, host);
         let mut reclaim_candidates = Vec::new();
-        for pool in pools.iter().filter_map(|&i| self.pools.get(i)) {
+        for (position, &index) in pools.iter().enumerate() {
+            let Some(pool) = self.pools.get(index) else {
+                continue;
+            };
             let Some(walk) = PoolWalk::new(pool, host, &mut self.rotation_starts) else {
                 continue;
             };
-            let found = walk.find(&self.reservations, |cidr| match self.blocks.get(cidr) {
-                None => true,
-                Some(block) => {
-                    let free = block.free_count(&self.reservations);
-                    if block.affinity.as_deref() == Some(mine.as_str()) && free != 0 {
-                        return true;
-                    }
-                    if block.empty() && free != 0 {
-                        reclaim_candidates.push(*cidr);
-                    }
-                    false
+            let from = match self.current_host_walk(walked, host, pools) {
+                Some(host_walk) => host_walk.pool_dead_prefix[position],
+                None => 0,
+            };
+            let (found, dead_until) = walk.find_from(&self.reservations, from, |cidr| {
+                let Some(block) = self.blocks.get(cidr) else {
+                    return Verdict::Take;
+                };
+                let free = block.free_count(&self.reservations);
+                if block.affinity.as_deref() == Some(mine.as_str()) && free != 0 {
+                    return Verdict::Take;
                 }
+                if block.empty() && free != 0 {
+                    reclaim_candidates.push(*cidr);
+                    return Verdict::Pass;
+                }
+                Verdict::Dead
             });
+            if let Some(host_walk) = self.current_host_walk(walked, host, pools) {
+                host_walk.pool_dead_prefix[position] = dead_until;
+            }
             if found.is_some() {
                 return found;
             }
@@ -327,6 +394,19 @@ impl Ipam {
         reclaim_candidates
             .into_iter()
             .find(|cidr| self.reclaim_empty_block(cidr))
+    }
+
+    /// The host's walk, when the request uses it and it is still valid for these pools.
+    fn current_host_walk(
+        &mut self,
+        walked: bool,
+        host: &str,
+        pools: &[usize],
+    ) -> Option<&mut HostWalk> {
+        let reshapes = self.reshapes;
+        self.host_walks
+            .get_mut(host)
+            .filter(|walk| walked && walk.epoch == reshapes && walk.pools == pools)
     }
 
     /// Releases an empty block of another host so it can be claimed again (v3.32+).
@@ -434,13 +514,13 @@ impl Ipam {
             Some(reserved),
             AllowedUse::Workload,
             None,
+            false,
         )?;
         let mut state = AssignState {
             host,
             kind: AFFINITY_TYPE_HOST,
             pools: &host_blocks.pools,
-            remaining_affine: host_blocks.affine.iter().copied().collect(),
-            unconfirmed: &host_blocks.unconfirmed,
+            affine: AffineCursor::of(&host_blocks.affine),
             reserved_attr: Some(reserved),
             allow_new_claim: true,
         };

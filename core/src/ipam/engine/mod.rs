@@ -8,6 +8,7 @@ mod affinity;
 mod assign;
 mod auto_assign;
 mod blocks;
+mod host_walks;
 mod pools;
 mod release;
 
@@ -20,6 +21,7 @@ use rustc_hash::FxHashMap;
 
 use self::affinities::AffinityRecords;
 use self::blocks::BlockStore;
+use self::host_walks::HostWalk;
 use super::addr::{dashed, net_covers};
 use super::block::{Block, HostReservedAttr, ReleaseOptions};
 use super::errors::{IpamError, IpamErrorKind, ERR_STRICT_AFFINITY, ERR_USE_REQUIRED};
@@ -47,9 +49,56 @@ const MAX_BLOCKS_PER_CLAIM: u32 = 1 << 16;
 struct HostBlocks {
     /// Indices into `Ipam::pools` (pools do not change during a request).
     pools: Vec<usize>,
-    affine: Vec<IpNet>,
-    /// The affine blocks whose affinity record is not yet confirmed (usually none).
-    unconfirmed: Vec<IpNet>,
+    affine: AffineBlocks,
+}
+
+/// The host's affine blocks in the candidate pools, in datastore order.
+enum AffineBlocks {
+    /// Listed for this request.
+    Listed {
+        blocks: Vec<IpNet>,
+        /// The blocks whose affinity record is not yet confirmed (usually none).
+        unconfirmed: Vec<IpNet>,
+    },
+    /// In the host's walk (`Ipam::host_walks`), which holds how many there are and those not
+    /// yet found full.
+    Walked { count: usize },
+}
+
+impl AffineBlocks {
+    fn count(&self) -> usize {
+        match self {
+            AffineBlocks::Listed { blocks, .. } => blocks.len(),
+            AffineBlocks::Walked { count } => *count,
+        }
+    }
+}
+
+/// Where `findOrClaimBlock` is in the host's affine blocks.
+enum AffineCursor<'a> {
+    /// The blocks of the request's own list not yet visited.
+    Listed {
+        remaining: VecDeque<IpNet>,
+        unconfirmed: &'a [IpNet],
+    },
+    /// The request has taken the first `kept` blocks of the host walk's `live` list; those
+    /// after it are not yet visited.
+    Walked { kept: usize },
+}
+
+impl AffineCursor<'_> {
+    fn of(affine: &AffineBlocks) -> AffineCursor<'_> {
+        match affine {
+            AffineBlocks::Listed {
+                blocks,
+                unconfirmed,
+            } => AffineCursor::Listed {
+                remaining: blocks.iter().copied().collect(),
+                unconfirmed,
+            },
+            AffineBlocks::Walked { .. } => AffineCursor::Walked { kept: 0 },
+        }
+    }
 }
 
 /// Why `findOrClaimBlock` produced no block.
@@ -65,9 +114,7 @@ struct AssignState<'a> {
     kind: &'static str,
     /// Indices into `Ipam::pools`.
     pools: &'a [usize],
-    remaining_affine: VecDeque<IpNet>,
-    /// Affine blocks whose record still needs confirming.
-    unconfirmed: &'a [IpNet],
+    affine: AffineCursor<'a>,
     reserved_attr: Option<&'a HostReservedAttr>,
     allow_new_claim: bool,
 }
@@ -105,6 +152,18 @@ pub struct Ipam {
     rotation_starts: crate::ipam::walk::RotationStarts,
     /// Counts writes to the state (see [`Ipam::writes`]).
     writes: u64,
+    /// Counts the changes that may free an address, change which blocks exist or who owns them,
+    /// or change what decides that (pools, reservations, configuration, nodes, the clock while an
+    /// address cools down), including the collection of expired cooldowns, which `writes` does
+    /// not count. Only allocations, claims of new blocks and confirmations are not reshapes:
+    /// between two reshapes a full block stays full and a claimed one stays claimed.
+    reshapes: u64,
+    /// Each host's walks of its blocks, valid while `reshapes` is unchanged (see
+    /// `host_walks.rs`).
+    host_walks: FxHashMap<String, HostWalk>,
+    /// Tests compare runs with and without the host walks.
+    #[cfg(test)]
+    plain_walks: bool,
 }
 
 fn host_affinity(host: &str) -> String {
@@ -174,6 +233,15 @@ impl Ipam {
         Ipam::default()
     }
 
+    /// The same state, walking every request's blocks afresh as Calico does: tests compare
+    /// it with the host walks.
+    #[cfg(test)]
+    pub(crate) fn without_host_walks(mut self) -> Ipam {
+        self.plain_walks = true;
+        self.host_walks.clear();
+        self
+    }
+
     // ----- State: clock, pools, reservations, config, nodes -----
 
     /// The logical clock, in seconds.
@@ -182,13 +250,28 @@ impl Ipam {
     }
 
     pub fn set_now(&mut self, now: i64) {
-        self.writes += 1;
+        self.clock_moves();
         self.now = now;
     }
 
     pub fn advance_clock(&mut self, seconds: i64) {
-        self.writes += 1;
+        self.clock_moves();
         self.now = self.now.saturating_add(seconds);
+    }
+
+    /// Time frees addresses only by ending their cooldown.
+    fn clock_moves(&mut self) {
+        if self.cooldowns_possible {
+            self.reshape();
+        } else {
+            self.writes += 1;
+        }
+    }
+
+    /// Counts a write that may make a block usable again or change who owns which block.
+    fn reshape(&mut self) {
+        self.writes += 1;
+        self.reshapes += 1;
     }
 
     /// Pools in the order the pool accessor returns them (Calico: name order).
@@ -198,13 +281,13 @@ impl Ipam {
 
     /// Replaces all pools; the order given is the accessor order.
     pub fn set_pools(&mut self, pools: Vec<Pool>) {
-        self.writes += 1;
+        self.reshape();
         self.pools = pools;
     }
 
     /// Adds a pool, or replaces the one with the same network in place.
     pub fn apply_pool(&mut self, pool: Pool) {
-        self.writes += 1;
+        self.reshape();
         match self.pools.iter_mut().find(|p| p.cidr == pool.cidr) {
             Some(existing) => *existing = pool,
             None => self.pools.push(pool),
@@ -213,7 +296,7 @@ impl Ipam {
 
     /// Removes the pool with this network (the object only; blocks and affinities stay).
     pub fn delete_pool(&mut self, cidr: &IpNet) -> bool {
-        self.writes += 1;
+        self.reshape();
         let before = self.pools.len();
         self.pools.retain(|p| p.cidr != cidr.trunc());
         before != self.pools.len()
@@ -224,7 +307,7 @@ impl Ipam {
     }
 
     pub fn set_reservations(&mut self, reservations: ReservationSet) {
-        self.writes += 1;
+        self.reshape();
         self.reservations = reservations;
     }
 
@@ -234,7 +317,7 @@ impl Ipam {
 
     /// Writes the configuration directly (as `kubectl apply` of the resource would): no checks.
     pub fn set_config(&mut self, config: IpamConfig) {
-        self.writes += 1;
+        self.reshape();
         self.config = config;
     }
 
@@ -254,19 +337,19 @@ impl Ipam {
                 "MaxBlocksPerHost requires StrictAffinity to be enabled",
             ));
         }
-        self.writes += 1;
+        self.reshape();
         self.config = config;
         Ok(())
     }
 
     /// Creates or updates a node's labels.
     pub fn set_node(&mut self, name: impl Into<String>, labels: Labels) {
-        self.writes += 1;
+        self.reshape();
         self.nodes.insert(name.into(), labels);
     }
 
     pub fn remove_node(&mut self, name: &str) {
-        self.writes += 1;
+        self.reshape();
         self.nodes.remove(name);
     }
 
@@ -304,14 +387,14 @@ impl Ipam {
 
     /// Imports a block as written directly to the datastore (replacing one with the same CIDR).
     pub fn insert_block(&mut self, block: Block) {
-        self.writes += 1;
+        self.reshape();
         self.cooldowns_possible = true;
         self.blocks.insert(block.cidr(), block);
     }
 
     /// Imports a block-affinity record as written directly to the datastore.
     pub fn insert_affinity(&mut self, affinity: BlockAffinity) {
-        self.writes += 1;
+        self.reshape();
         self.affinities.insert(affinity);
     }
 
@@ -335,10 +418,7 @@ impl Ipam {
 
     /// The affinity records of `host`, in datastore order, without allocating.
     fn host_records<'a>(&'a self, host: &str) -> impl Iterator<Item = &'a BlockAffinity> + 'a {
-        self.affinities
-            .of_host(host)
-            .iter()
-            .map(|(_, record)| record)
+        self.affinities.of_host(host)
     }
 
     /// The CIDRs of the blocks affine to `host` for a family, in datastore order.
@@ -389,7 +469,7 @@ impl Ipam {
     }
 
     fn decrement_handle(&mut self, handle: &str, cidr: IpNet, count: usize) {
-        self.writes += 1;
+        self.reshape();
         let Some(blocks) = self.handles.get_mut(handle) else {
             return;
         };
@@ -414,18 +494,49 @@ impl Ipam {
         block.affinity_claim_time = Some(self.now);
         block.set_sequence_number(self.next_block_sequence());
         self.blocks.insert(cidr, block);
-        self.insert_affinity(BlockAffinity {
+        let new_record = self.affinities.get_mut(host, &cidr).is_none();
+        self.affinities.insert(BlockAffinity {
             host: host.to_owned(),
             affinity_type: kind.to_owned(),
             cidr,
             state: AffinityState::Confirmed,
         });
+        self.note_claim(kind, host, cidr, new_record);
         Ok(())
+    }
+
+    /// Brings the host's walk up to date with a block just claimed for it (a claim is not a
+    /// reshape: it only adds a block, and a new record, to the host).
+    fn note_claim(&mut self, kind: &str, host: &str, cidr: IpNet, new_record: bool) {
+        let Some(walk) = self.host_walks.get_mut(host) else {
+            return;
+        };
+        if walk.kind != kind || walk.family != Family::of_net(&cidr) {
+            // The walk never lists records of another type or family.
+            return;
+        }
+        if !new_record {
+            // The record was there already and is now confirmed.
+            walk.unconfirmed.retain(|c| *c != cidr);
+            return;
+        }
+        let in_pools = walk
+            .pools
+            .iter()
+            .filter_map(|&i| self.pools.get(i))
+            .any(|p| net_covers(&p.cidr, &cidr));
+        if in_pools {
+            walk.affine_count += 1;
+            walk.claimed.push(cidr);
+        } else {
+            // A record outside the walk's pools may be one a request must try to release.
+            self.host_walks.remove(host);
+        }
     }
 
     /// Creates (or confirms) the affinity record of a block that is already this owner's.
     fn ensure_affinity_record(&mut self, kind: &str, host: &str, cidr: &IpNet) {
-        self.writes += 1;
+        self.reshape();
         match self.affinities.get_mut(host, cidr) {
             Some(record) => record.state = AffinityState::Confirmed,
             None => {
@@ -457,7 +568,8 @@ impl Ipam {
         let now = self.now;
         let cooldown = self.cooldown();
         let block = self.blocks.get_mut(cidr)?;
-        block.garbage_collect(now, cooldown);
+        // Not a write (see `writes`), but it frees addresses, and may empty a block.
+        self.reshapes += u64::from(block.garbage_collect(now, cooldown));
         Some(block)
     }
 
@@ -474,7 +586,7 @@ impl Ipam {
             .values_mut_unordered()
             .filter(|b| b.has_released())
         {
-            block.garbage_collect(now, cooldown);
+            self.reshapes += u64::from(block.garbage_collect(now, cooldown));
             still_cooling |= block.has_released();
         }
         self.cooldowns_possible = still_cooling;

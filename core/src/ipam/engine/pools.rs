@@ -1,6 +1,7 @@
 //! Pool selection: `determinePools` and `prepareAffinityBlocksForHost` (spec §3.2).
 
 use super::*;
+use crate::sorted_chunks::SortedChunks;
 
 impl Ipam {
     /// Enabled pools of a family, in accessor order.
@@ -72,7 +73,11 @@ impl Ipam {
         Ok((pools, enabled_count))
     }
 
-    /// `prepareAffinityBlocksForHost` (spec §3.2 steps 6–10).
+    /// `prepareAffinityBlocksForHost` (spec §3.2 steps 6–10). With `walked`, the affine blocks
+    /// are left in the host's walk (for `AutoAssign`, which passes over full blocks and so can
+    /// skip those found full before); without it they are listed (for `EnsureBlock`, which may
+    /// take a full block).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn prepare_affinity_blocks_for_host(
         &mut self,
         requested: &[IpNet],
@@ -81,6 +86,7 @@ impl Ipam {
         reserved: Option<&HostReservedAttr>,
         intended_use: AllowedUse,
         namespace: Option<&Labels>,
+        walked: bool,
     ) -> Result<HostBlocks, IpamError> {
         let max_prefix = max_prefix_len(family, reserved)?;
         let no_labels = Labels::new();
@@ -106,6 +112,19 @@ impl Ipam {
                 ),
             ));
         }
+        let kind = affinity_type_for(Some(intended_use));
+        #[cfg(test)]
+        let walked = walked && !self.plain_walks;
+        if walked {
+            if let Some(count) = self.resume_host_walk(host, kind, family, &selecting, &pools) {
+                return Ok(HostBlocks {
+                    pools,
+                    affine: AffineBlocks::Walked { count },
+                });
+            }
+        }
+        // Looked up again: resuming the walk needed the state mutably.
+        let node_labels = self.node_labels_for(host, intended_use, &no_labels)?;
         let covered_by = |indices: &[usize], cidr: &IpNet| {
             indices
                 .iter()
@@ -115,7 +134,6 @@ impl Ipam {
         let mut affine = Vec::new();
         let mut unconfirmed = Vec::new();
         let mut deselected = Vec::new();
-        let kind = affinity_type_for(Some(intended_use));
         let records = self
             .host_records(host)
             .filter(|a| a.affinity_type == kind && Family::of_net(&a.cidr) == family);
@@ -130,15 +148,70 @@ impl Ipam {
                 deselected.push(cidr);
             }
         }
+        let mut failed_releases = 0;
         for cidr in deselected {
             // The block's pool no longer selects this node: give the block up if unused.
+            let reshapes = self.reshapes;
             let _ = self.release_host_block(&cidr, host, true);
+            if self.reshapes == reshapes {
+                failed_releases += 1;
+            }
         }
+        if !walked {
+            return Ok(HostBlocks {
+                pools,
+                affine: AffineBlocks::Listed {
+                    blocks: affine,
+                    unconfirmed,
+                },
+            });
+        }
+        let mut live = SortedChunks::default();
+        for cidr in &affine {
+            live.insert((affinity_key(host, cidr), *cidr));
+        }
+        let walk = HostWalk {
+            epoch: self.reshapes,
+            kind,
+            family,
+            selecting,
+            pools: pools.clone(),
+            affine_count: affine.len(),
+            unconfirmed,
+            live,
+            claimed: Vec::new(),
+            pool_dead_prefix: vec![0; pools.len()],
+            failed_releases,
+        };
+        self.host_walks.insert(host.to_owned(), walk);
         Ok(HostBlocks {
             pools,
-            affine,
-            unconfirmed,
+            affine: AffineBlocks::Walked {
+                count: affine.len(),
+            },
         })
+    }
+
+    /// The host's walk for this request, if one is still valid for it: the blocks the host
+    /// claimed since join it, and the releases Calico would try again (and fail) count as
+    /// writes. Returns how many affine blocks the host has in the pools.
+    fn resume_host_walk(
+        &mut self,
+        host: &str,
+        kind: &str,
+        family: Family,
+        selecting: &[usize],
+        pools: &[usize],
+    ) -> Option<usize> {
+        let walk = self.host_walks.get_mut(host)?;
+        if !walk.fits(self.reshapes, kind, family, selecting, pools) {
+            return None;
+        }
+        for cidr in walk.claimed.drain(..) {
+            walk.live.insert((affinity_key(host, &cidr), cidr));
+        }
+        self.writes += walk.failed_releases;
+        Some(walk.affine_count)
     }
 
     /// Whether the enabled pool holding `cidr` definitely no longer selects a node with these

@@ -48,7 +48,7 @@ impl Ipam {
         if !self.blocks.contains_key(cidr) {
             return Ok(None);
         }
-        self.writes += 1;
+        self.reshape();
         let Some(block) = self.load_block(cidr) else {
             return Ok(None);
         };
@@ -70,7 +70,7 @@ impl Ipam {
             ));
         };
         let cidrs: Vec<IpNet> = blocks.cidrs().collect();
-        self.writes += 1;
+        self.reshape();
         let now = self.now;
         let cooldown = self.cooldown();
         let mut released = 0usize;
