@@ -84,7 +84,9 @@ test('a 10 k-pod plan in the page', async () => {
   const { context, page, problems } = await env.openPage();
   const [nodes, pods] = [100, 10_000];
   const text = clusterManifest(nodes, pods);
-  const t = await timeInPage(page, text, 5, 1);
+  // Fifteen calls after three warm-ups, as the native side is timed: V8 compiles the wasm in
+  // tiers, and the first few calls can run before the hot code is fully optimised.
+  const t = await timeInPage(page, text, 15, 3);
   console.log(`simulate ${pods} pods on ${nodes} nodes in wasm: best ${t.best.toFixed(1)} ms, median ${t.median.toFixed(1)} ms`);
   results.simulate_nodes = nodes;
   results.simulate_pods = pods;
@@ -92,14 +94,14 @@ test('a 10 k-pod plan in the page', async () => {
   results.simulate_median_ms = t.median;
   assert.equal(t.pods, pods);
   // Measured ≈ 65 ms (up to 121 ms under load): 550 ms leaves headroom yet fails at 10×.
-  assert.ok(t.best < 550, `10 k pods took ${t.best.toFixed(0)} ms (best of 5)`);
+  assert.ok(t.best < 550, `10 k pods took ${t.best.toFixed(0)} ms (best of 15)`);
   // check(text): the same plan, returning only the diagnostics (no per-pod conversion to JS).
-  const c = await timeInPage(page, text, 5, 1, 'check');
+  const c = await timeInPage(page, text, 15, 3, 'check');
   console.log(`check ${pods} pods on ${nodes} nodes in wasm: best ${c.best.toFixed(1)} ms, median ${c.median.toFixed(1)} ms`);
   results.check_ms = c.best;
   assert.equal(c.pods, 0);
   // Measured ≈ 40 ms (up to 84 ms under load).
-  assert.ok(c.best < 350, `check of 10 k pods took ${c.best.toFixed(0)} ms (best of 5)`);
+  assert.ok(c.best < 350, `check of 10 k pods took ${c.best.toFixed(0)} ms (best of 15)`);
   assert.deepEqual(problems, []);
   await context.close();
 });
