@@ -673,19 +673,24 @@ blocks not yet found full and how far each pool's rotation is known to be unusab
 whenever a write could free an address or change who owns which block (`Ipam::reshapes`).
 Results are identical (goldens, corpus, and a proptest comparing random operation sequences with
 and without the walks); the host's affinity records moved to `SortedChunks`, whose insert does
-not move the whole list. `ipam-planner check`, wall time and max RSS (before: 120 s timeout):
+not move the whole list. The blocks' records are boxed in the block store's hash map (inline,
+the table's spare slots and its copies on each doubling were most of the memory, and the
+kernel clearing fresh pages for them most of the time), a block's first attribute reserves no
+more room than the block has addresses, and a claim looks its affinity record up once.
+`ipam-planner check`, wall time and max RSS, best of three (before: 120 s timeout):
 
 | pods, one node, /32 blocks | before | after |
 |---|---:|---:|
-| 5 000 | 0.85 s, 22 MB | 0.01 s, 22 MB |
-| 10 000 | 3.35 s, 27 MB | 0.02 s, 28 MB |
-| 20 000 | 14.3 s, 57 MB | 0.05 s, 42 MB |
-| 60 000 | > 120 s | 0.22 s, 122 MB |
-| 200 000 | > 120 s | 1.06 s, 276 MB |
-| 1 000 000 | | 6.97 s, 1 565 MB |
+| 5 000 | 0.85 s, 22 MB | 0.01 s, 20 MB |
+| 10 000 | 3.35 s, 27 MB | 0.02 s, 26 MB |
+| 20 000 | 14.3 s, 57 MB | 0.04 s, 34 MB |
+| 60 000 | > 120 s | 0.16 s, 83 MB |
+| 200 000 | > 120 s | 0.62 s, 218 MB |
+| 1 000 000 | | 3.39 s, 1 127 MB |
 
-At a million single-address blocks the run is bounded by memory (each pod's block is a whole
-block record, about 1.5 KB with its affinity record, free list and attribute), not by walks.
+A million single-address blocks are a million block records (with each its affinity record,
+free list, attribute and handle, about 1.1 KB a pod), so memory, not the walks, bounds that run.
+In the page the same million-pod input plans in about 22 s and the tab survives.
 
 ## The site's size
 

@@ -305,6 +305,12 @@ impl Block {
         if let Some(index) = self.attributes.iter().position(same) {
             return index;
         }
+        if self.attributes.is_empty() {
+            // A first push would reserve room for four attributes: a block of one or two
+            // addresses (a node given a /32 block per pod) would carry the unused room for
+            // each of its blocks.
+            self.attributes.reserve_exact(self.allocations.len().min(4));
+        }
         self.attributes.push(AllocationAttribute {
             handle_id: handle.cloned(),
             active_owner_attrs: attrs.clone(),

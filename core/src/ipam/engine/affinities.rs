@@ -56,15 +56,24 @@ impl AffinityRecords {
             .flat_map(|records| records.iter().map(|named| &named.record))
     }
 
-    /// Stores `record` under its name, replacing the record of that name.
-    pub fn insert(&mut self, record: BlockAffinity) {
+    /// Stores `record` under its name, replacing the record of that name; returns whether the
+    /// name is new.
+    pub fn insert(&mut self, record: BlockAffinity) -> bool {
         let name = affinity_key(&record.host, &record.cidr);
-        let records = self.by_host.entry(record.host.clone()).or_default();
+        if !self.by_host.contains_key(&record.host) {
+            // The host's name is copied only for its first record.
+            self.by_host
+                .insert(record.host.clone(), SortedChunks::default());
+        }
+        let Some(records) = self.by_host.get_mut(&record.host) else {
+            return false;
+        };
         match records.get_mut_by(|other| other.name.as_str().cmp(&name)) {
-            Some(named) => named.record = record,
-            None => {
-                records.insert(Named { name, record });
+            Some(named) => {
+                named.record = record;
+                false
             }
+            None => records.insert(Named { name, record }),
         }
     }
 

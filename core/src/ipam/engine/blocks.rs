@@ -16,7 +16,11 @@ use crate::sorted_chunks::{sorted_entry, SortedChunks};
 /// block holding an address). Both always hold the same CIDRs.
 #[derive(Clone, Debug, Default)]
 pub(super) struct BlockStore {
-    by_cidr: FxHashMap<IpNet, Block>,
+    /// Boxed: a block record is a few hundred bytes, and the table keeps about twice as many
+    /// slots as blocks and copies every slot each time it doubles. With a small block per pod
+    /// (a million /32 blocks) inline records were most of the run's memory, and the fresh pages
+    /// the kernel cleared for them most of its time.
+    by_cidr: FxHashMap<IpNet, Box<Block>>,
     in_order: SortedChunks<IpNet>,
     /// How many blocks have each (address length, prefix length), sorted by size: nearly
     /// always one size per family, so the block holding an address is one look-up per size.
@@ -26,11 +30,11 @@ pub(super) struct BlockStore {
 
 impl BlockStore {
     pub fn get(&self, cidr: &IpNet) -> Option<&Block> {
-        self.by_cidr.get(cidr)
+        self.by_cidr.get(cidr).map(Box::as_ref)
     }
 
     pub fn get_mut(&mut self, cidr: &IpNet) -> Option<&mut Block> {
-        self.by_cidr.get_mut(cidr)
+        self.by_cidr.get_mut(cidr).map(Box::as_mut)
     }
 
     pub fn contains_key(&self, cidr: &IpNet) -> bool {
@@ -42,7 +46,7 @@ impl BlockStore {
         if self.in_order.insert(cidr) {
             *sorted_entry(&mut self.sizes, size_of(&cidr)) += 1;
         }
-        self.by_cidr.insert(cidr, block)
+        self.by_cidr.insert(cidr, Box::new(block)).map(|old| *old)
     }
 
     pub fn remove(&mut self, cidr: &IpNet) -> Option<Block> {
@@ -55,7 +59,7 @@ impl BlockStore {
                 }
             }
         }
-        self.by_cidr.remove(cidr)
+        self.by_cidr.remove(cidr).map(|old| *old)
     }
 
     /// The most specific block containing `ip` (blocks are aligned, so blocks that overlap
@@ -74,7 +78,7 @@ impl BlockStore {
     pub fn iter(&self) -> impl Iterator<Item = (&IpNet, &Block)> + '_ {
         self.in_order
             .iter()
-            .filter_map(|cidr| Some((cidr, self.by_cidr.get(cidr)?)))
+            .filter_map(|cidr| Some((cidr, self.get(cidr)?)))
     }
 
     /// The blocks in CIDR order.
@@ -84,7 +88,7 @@ impl BlockStore {
 
     /// Every block, in no particular order, for changes that do not depend on it.
     pub fn values_mut_unordered(&mut self) -> impl Iterator<Item = &mut Block> + '_ {
-        self.by_cidr.values_mut()
+        self.by_cidr.values_mut().map(Box::as_mut)
     }
 
     /// Every CIDR, in order.

@@ -494,8 +494,7 @@ impl Ipam {
         block.affinity_claim_time = Some(self.now);
         block.set_sequence_number(self.next_block_sequence());
         self.blocks.insert(cidr, block);
-        let new_record = self.affinities.get_mut(host, &cidr).is_none();
-        self.affinities.insert(BlockAffinity {
+        let new_record = self.affinities.insert(BlockAffinity {
             host: host.to_owned(),
             affinity_type: kind.to_owned(),
             cidr,
