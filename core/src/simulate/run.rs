@@ -18,15 +18,14 @@ use crate::ipam::{self, AutoAssignArgs, Ipam, OwnerAttrs, ReservationSet};
 use crate::manifest::Document;
 use crate::model::annotations::{self, AnnotationProblem, PodIpamAnnotations};
 use crate::model::{CniSettings, Model, Namespace, Origin, Replicas, Spanned};
-use crate::net::{AllowedUse, Family};
+use crate::net::{AllowedUse, Family, NetHasher};
 use crate::net_index::NetIndex;
 use crate::selector::Labels;
 use crate::sorted_chunks::sorted_entry;
 use crate::yaml::Pos;
 
 /// The run's lookup tables hash short keys millions of times and are never iterated, so
-/// rustc's FxHash serves them better than SipHash.
-type FastHash = rustc_hash::FxBuildHasher;
+/// rustc's FxHash serves them better than SipHash (networks excepted, see [`NetHasher`]).
 type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Who holds an address, by the handle its allocation was made under. Pods that got their
@@ -483,7 +482,7 @@ struct Driver<'m> {
     /// Allocation handle → who holds it.
     owners: FastMap<String, Holder>,
     /// Blocks the run has seen allocated from; a block not seen before was claimed just now.
-    seen_blocks: HashSet<IpNet, FastHash>,
+    seen_blocks: HashSet<IpNet, NetHasher>,
     pending: Vec<Pending>,
     /// Nodes that borrowed an address from a block affine to another node, by pool name
     /// (sorted by it, see [`sorted_entry`]).

@@ -6,6 +6,7 @@ use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 
 use super::affinity_key;
+use crate::ipam::addr::dashed;
 use crate::ipam::types::BlockAffinity;
 use crate::sorted_chunks::SortedChunks;
 
@@ -20,16 +21,18 @@ pub(super) struct AffinityRecords {
     by_host: FxHashMap<String, SortedChunks<Named>>,
 }
 
-/// A record under its datastore name, ordered by the name alone.
+/// A record under its datastore name, ordered by the name alone. Every name of one host's
+/// records starts with `<host>-`, so only the rest, the block's dashed CIDR, is kept and
+/// compared: the order is the same, and the strings shorter.
 #[derive(Clone, Debug)]
 struct Named {
-    name: String,
+    dashed_cidr: String,
     record: BlockAffinity,
 }
 
 impl PartialEq for Named {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
+        self.dashed_cidr == other.dashed_cidr
     }
 }
 
@@ -43,7 +46,7 @@ impl PartialOrd for Named {
 
 impl Ord for Named {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.name.cmp(&other.name)
+        self.dashed_cidr.cmp(&other.dashed_cidr)
     }
 }
 
@@ -59,7 +62,7 @@ impl AffinityRecords {
     /// Stores `record` under its name, replacing the record of that name; returns whether the
     /// name is new.
     pub fn insert(&mut self, record: BlockAffinity) -> bool {
-        let name = affinity_key(&record.host, &record.cidr);
+        let name = dashed(&record.cidr);
         if !self.by_host.contains_key(&record.host) {
             // The host's name is copied only for its first record.
             self.by_host
@@ -68,31 +71,34 @@ impl AffinityRecords {
         let Some(records) = self.by_host.get_mut(&record.host) else {
             return false;
         };
-        match records.get_mut_by(|other| other.name.as_str().cmp(&name)) {
+        match records.get_mut_by(|other| other.dashed_cidr.as_str().cmp(&name)) {
             Some(named) => {
                 named.record = record;
                 false
             }
-            None => records.insert(Named { name, record }),
+            None => records.insert(Named {
+                dashed_cidr: name,
+                record,
+            }),
         }
     }
 
     /// The record of `host` for the block `cidr`.
     pub fn get_mut(&mut self, host: &str, cidr: &IpNet) -> Option<&mut BlockAffinity> {
-        let name = affinity_key(host, cidr);
+        let name = dashed(cidr);
         let records = self.by_host.get_mut(host)?;
         records
-            .get_mut_by(|other| other.name.as_str().cmp(&name))
+            .get_mut_by(|other| other.dashed_cidr.as_str().cmp(&name))
             .map(|named| &mut named.record)
     }
 
     /// Removes the record of `host` for the block `cidr`, if there is one.
     pub fn remove(&mut self, host: &str, cidr: &IpNet) {
-        let name = affinity_key(host, cidr);
+        let name = dashed(cidr);
         let Some(records) = self.by_host.get_mut(host) else {
             return;
         };
-        records.remove_by(|other| other.name.as_str().cmp(&name));
+        records.remove_by(|other| other.dashed_cidr.as_str().cmp(&name));
         if records.is_empty() {
             self.by_host.remove(host);
         }
@@ -107,9 +113,8 @@ impl AffinityRecords {
 
     /// Every record, in datastore order (by name).
     pub fn in_order(&self) -> Vec<&BlockAffinity> {
-        let mut named: Vec<&Named> = self.by_host.values().flat_map(|r| r.iter()).collect();
-        // Keyed by a copy of the name: the sort is then the one the block listing already has.
-        named.sort_by_cached_key(|named| named.name.clone());
-        named.into_iter().map(|named| &named.record).collect()
+        let mut records: Vec<&BlockAffinity> = self.unordered().collect();
+        records.sort_by_cached_key(|record| affinity_key(&record.host, &record.cidr));
+        records
     }
 }

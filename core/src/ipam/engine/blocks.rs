@@ -1,13 +1,13 @@
 //! The allocation blocks of the state, by CIDR.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use rustc_hash::FxHashMap;
 
 use crate::ipam::addr::masked_net;
 use crate::ipam::block::Block;
-use crate::net::Family;
+use crate::net::{Family, NetHasher};
 use crate::sorted_chunks::{sorted_entry, SortedChunks};
 
 /// The blocks by CIDR: a hash map for the look-ups every request makes (a million pods make
@@ -20,7 +20,7 @@ pub(super) struct BlockStore {
     /// slots as blocks and copies every slot each time it doubles. With a small block per pod
     /// (a million /32 blocks) inline records were most of the run's memory, and the fresh pages
     /// the kernel cleared for them most of its time.
-    by_cidr: FxHashMap<IpNet, Box<Block>>,
+    by_cidr: HashMap<IpNet, Box<Block>, NetHasher>,
     in_order: SortedChunks<IpNet>,
     /// How many blocks have each (address length, prefix length), sorted by size: nearly
     /// always one size per family, so the block holding an address is one look-up per size.

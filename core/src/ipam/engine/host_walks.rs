@@ -31,7 +31,8 @@ pub(super) struct HostWalk {
     /// Affine blocks whose record still needs confirming.
     pub unconfirmed: Vec<IpNet>,
     /// The affine blocks not found full (or wholly reserved), in datastore order (by record
-    /// name). A request takes them from the front; the full ones it meets are dropped.
+    /// name, whose `<host>-` prefix they all share, so by the dashed CIDR). A request takes
+    /// them from the front; the full ones it meets are dropped.
     pub live: SortedChunks<(String, IpNet)>,
     /// Blocks claimed for the host since the current request began. Calico's request does not
     /// walk the blocks it claims itself, so they join `live` when the next request starts.

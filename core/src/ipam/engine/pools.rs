@@ -168,7 +168,7 @@ impl Ipam {
         }
         let mut live = SortedChunks::default();
         for cidr in &affine {
-            live.insert((affinity_key(host, cidr), *cidr));
+            live.insert((dashed(cidr), *cidr));
         }
         let walk = HostWalk {
             epoch: self.reshapes,
@@ -208,7 +208,7 @@ impl Ipam {
             return None;
         }
         for cidr in walk.claimed.drain(..) {
-            walk.live.insert((affinity_key(host, &cidr), cidr));
+            walk.live.insert((dashed(&cidr), cidr));
         }
         self.writes += walk.failed_releases;
         Some(walk.affine_count)

@@ -1,0 +1,27 @@
+import { readFile } from 'node:fs/promises';
+import { launch } from './browser.mjs';
+import { serve } from './serve.mjs';
+const server = await serve(process.argv[2]);
+const origin = `http://127.0.0.1:${server.address().port}`;
+const browser = await launch();
+const page = await browser.newPage();
+await page.goto(origin + '/');
+await page.locator('[data-testid="manifest-input"]').waitFor();
+const text = await readFile(process.argv[3], 'utf8');
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+await page.evaluate((text) => window.ipamPlanner.check(text), text);
+await cdp.send('Profiler.start');
+const ms = await page.evaluate((text) => { const t0 = performance.now(); window.ipamPlanner.check(text); return performance.now() - t0; }, text);
+const { profile } = await cdp.send('Profiler.stop');
+console.log('ms', ms);
+const self = new Map();
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const counts = new Map();
+for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
+let total = 0;
+for (const [id, c] of counts) { const n = byId.get(id); const k = n.callFrame.functionName || n.callFrame.url; self.set(k, (self.get(k) ?? 0) + c); total += c; }
+for (const [k, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log((100 * c / total).toFixed(1) + '%', k.slice(0, 160));
+await browser.close();
+server.close();
