@@ -691,8 +691,8 @@ more room than the block has addresses, and a claim looks its affinity record up
 A million single-address blocks are a million block records (with each its affinity record,
 free list, attribute and handle, about 1.1 KB a pod), so memory, not the walks, bounds that run.
 
-The page ran these plans six to seven times slower than the CLI (60 000 pods: 509 ms), and a
-Chromium profile put 45 % of it in hash look-ups of blocks by CIDR. FxHash hashes an IPv4
+The page ran these plans six to seven times slower than the CLI, and a Chromium profile (of
+60 000 pods) put 45 % of the time in hash look-ups of blocks by CIDR. FxHash hashes an IPv4
 address as its bytes read as a little-endian word, so neighbouring blocks differ only in the
 word's top bits; on 64-bit targets its wide multiply and rotation still spread them, but on
 wasm32 60 000 consecutive /32 blocks fell into 32 768 slots with 4 distinct tags, 55 probe
@@ -701,7 +701,7 @@ groups per insert. Maps keyed by networks now hash with foldhash (fixed seed). T
 
 | pods, one node, /32 blocks | FxHash | foldhash |
 |---|---:|---:|
-| 60 000 | 509 ms | 281 ms |
+| 20 000 | 257 ms | 166 ms |
 | 200 000 | 3 276 ms | 942 ms |
 | 1 000 000 | 23 531 ms | 6 565 ms |
 
