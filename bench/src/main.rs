@@ -681,12 +681,12 @@ more room than the block has addresses, and a claim looks its affinity record up
 
 | pods, one node, /32 blocks | before | after |
 |---|---:|---:|
-| 5 000 | 0.85 s, 22 MB | 0.01 s, 20 MB |
-| 10 000 | 3.35 s, 27 MB | 0.02 s, 26 MB |
-| 20 000 | 14.3 s, 57 MB | 0.04 s, 34 MB |
-| 60 000 | > 120 s | 0.16 s, 83 MB |
-| 200 000 | > 120 s | 0.62 s, 218 MB |
-| 1 000 000 | | 3.39 s, 1 127 MB |
+| 5 000 | 0.85 s, 22 MB | < 0.01 s, 20 MB |
+| 10 000 | 3.35 s, 27 MB | 0.01 s, 26 MB |
+| 20 000 | 14.3 s, 57 MB | 0.03 s, 34 MB |
+| 60 000 | > 120 s | 0.13 s, 85 MB |
+| 200 000 | > 120 s | 0.50 s, 218 MB |
+| 1 000 000 | | 3.55 s, 1 119 MB |
 
 A million single-address blocks are a million block records (with each its affinity record,
 free list, attribute and handle, about 1.1 KB a pod), so memory, not the walks, bounds that run.
