@@ -44,6 +44,17 @@ fn find<'d>(diagnostics: &'d [Diagnostic], code: &str) -> &'d Diagnostic {
         })
 }
 
+/// Fails, showing the first diagnostic, when any diagnostic is an error.
+fn assert_no_errors(diagnostics: &[Diagnostic]) {
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d.severity != ipam_core::Severity::Error),
+        "{:?}",
+        diagnostics.first()
+    );
+}
+
 /// Runs the CLI's `check` and `simulate` on `bytes` written to a file and asserts they exit with
 /// 0 or 1 (never 101, a panic) within the bound. Returns `check`'s text output.
 fn cli(name: &str, bytes: &[u8], bound: Duration) -> String {
@@ -165,13 +176,7 @@ fn single_address_blocks_with_a_raised_block_limit_stay_linear() {
     // loaded machine and still catches the quadratic walk.
     let bound = Duration::from_secs(30);
     let diagnostics = check("slash32.yaml", &text, bound);
-    assert!(
-        diagnostics
-            .iter()
-            .all(|d| d.severity != ipam_core::Severity::Error),
-        "{:?}",
-        diagnostics.first()
-    );
+    assert_no_errors(&diagnostics);
     let simulation = ipam_core::simulate(&[Source::new(None, &text)]);
     let addresses: std::collections::HashSet<&str> = simulation
         .pods
@@ -198,13 +203,7 @@ fn twenty_thousand_documents_are_handled() {
     // and still catches a hang.
     let bound = Duration::from_secs(120);
     let diagnostics = check("many.yaml", &text, bound);
-    assert!(
-        diagnostics
-            .iter()
-            .all(|d| d.severity != ipam_core::Severity::Error),
-        "{:?}",
-        diagnostics.first()
-    );
+    assert_no_errors(&diagnostics);
     cli("many.yaml", text.as_bytes(), bound);
 }
 
@@ -312,13 +311,7 @@ fn sixty_thousand_reserved_cidrs_stay_bounded() {
     // and still catches a hang.
     let bound = Duration::from_secs(120);
     let diagnostics = check("reservations.yaml", &text, bound);
-    assert!(
-        diagnostics
-            .iter()
-            .all(|d| d.severity != ipam_core::Severity::Error),
-        "{:?}",
-        diagnostics.first()
-    );
+    assert_no_errors(&diagnostics);
     // The pods get addresses past the reserved 60 000.
     let simulation = ipam_core::simulate(&[Source::new(None, &text)]);
     assert!(simulation.pods.iter().all(|p| p.ips.len() == 1));

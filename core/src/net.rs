@@ -14,8 +14,8 @@ use serde::Serialize;
 /// address is hashed as its bytes read as a little-endian word, so blocks that differ in their
 /// last octet differ only in the word's top bits, which its multiply cannot spread down. 60 000
 /// consecutive /32 blocks got 32 768 distinct slots and 4 distinct tags, 55 probe groups per
-/// insert, and the page spent most of such a plan in those look-ups. foldhash (fixed seed, so
-/// runs stay deterministic) mixes every input bit on every target.
+/// insert, and the page spent nearly half of such a plan in those look-ups. foldhash (fixed
+/// seed, so runs stay deterministic) mixes every input bit on every target.
 pub(crate) type NetHasher = foldhash::fast::FixedState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -62,22 +62,25 @@ impl AffinityRecords {
     /// Stores `record` under its name, replacing the record of that name; returns whether the
     /// name is new.
     pub fn insert(&mut self, record: BlockAffinity) -> bool {
-        let name = dashed(&record.cidr);
-        if !self.by_host.contains_key(&record.host) {
-            // The host's name is copied only for its first record.
-            self.by_host
-                .insert(record.host.clone(), SortedChunks::default());
-        }
+        let dashed_cidr = dashed(&record.cidr);
         let Some(records) = self.by_host.get_mut(&record.host) else {
-            return false;
+            // The host's first record: only now is its name copied for the key.
+            let mut records = SortedChunks::default();
+            let host = record.host.clone();
+            records.insert(Named {
+                dashed_cidr,
+                record,
+            });
+            self.by_host.insert(host, records);
+            return true;
         };
-        match records.get_mut_by(|other| other.dashed_cidr.as_str().cmp(&name)) {
+        match records.get_mut_by(|other| other.dashed_cidr.cmp(&dashed_cidr)) {
             Some(named) => {
                 named.record = record;
                 false
             }
             None => records.insert(Named {
-                dashed_cidr: name,
+                dashed_cidr,
                 record,
             }),
         }
@@ -88,7 +91,7 @@ impl AffinityRecords {
         let name = dashed(cidr);
         let records = self.by_host.get_mut(host)?;
         records
-            .get_mut_by(|other| other.dashed_cidr.as_str().cmp(&name))
+            .get_mut_by(|other| other.dashed_cidr.cmp(&name))
             .map(|named| &mut named.record)
     }
 
@@ -98,7 +101,7 @@ impl AffinityRecords {
         let Some(records) = self.by_host.get_mut(host) else {
             return;
         };
-        records.remove_by(|other| other.dashed_cidr.as_str().cmp(&name));
+        records.remove_by(|other| other.dashed_cidr.cmp(&name));
         if records.is_empty() {
             self.by_host.remove(host);
         }

@@ -406,7 +406,7 @@ impl Ipam {
         let reshapes = self.reshapes;
         self.host_walks
             .get_mut(host)
-            .filter(|walk| walked && walk.epoch == reshapes && walk.pools == pools)
+            .filter(|walk| walked && walk.is_current(reshapes, pools))
     }
 
     /// Releases an empty block of another host so it can be claimed again (v3.32+).

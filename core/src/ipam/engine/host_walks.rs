@@ -56,10 +56,15 @@ impl HostWalk {
         selecting: &[usize],
         pools: &[usize],
     ) -> bool {
-        self.epoch == epoch
-            && self.kind == kind
+        self.kind == kind
             && self.family == family
             && self.selecting == selecting
-            && self.pools == pools
+            && self.is_current(epoch, pools)
+    }
+
+    /// Whether nothing has reshaped the state since this was built (at `epoch`) and it walks
+    /// `pools`: what a request that already chose this walk checks again before using it.
+    pub fn is_current(&self, epoch: u64, pools: &[usize]) -> bool {
+        self.epoch == epoch && self.pools == pools
     }
 }
